@@ -1,0 +1,610 @@
+"""The PyTorch API model: a declarative table from qualified op names to shape rules.
+
+An entry (:class:`Op`) names the callables it models (``torch.sum``,
+``Tensor.sum``), their signature (a Python-like parameter list, used to bind
+positional and keyword arguments), a shape rule, flags that say how the rest of
+a tensor's facts flow (``numel`` preserved, broadcasting, differentiable,
+result dtype) and examples.  Every example is run by the test-suite twice:
+through torchlint's interpreter and with real PyTorch, and the shapes must
+agree.
+
+Module classes (``nn.MSELoss``, ``nn.Linear``) are :class:`ModuleClass`
+entries: a constructor signature whose bound arguments become the object's
+attributes, and a forward rule.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from torchlint.shapes import ShapeUnknown
+from torchlint.values import (
+    MANY,
+    UNKNOWN,
+    Const,
+    Number,
+    Seq,
+    Sym,
+    Tensor,
+    TorchObject,
+    Value,
+    join_all,
+)
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: object = _NO_DEFAULT
+    kind: str = "pos"  # 'pos', 'kw' (keyword-only), 'var' (*args)
+
+
+def parse_sig(sig: str) -> tuple[Param, ...]:
+    params = []
+    kwonly = False
+    for raw in filter(None, (p.strip() for p in sig.split(","))):
+        if raw == "*":
+            kwonly = True
+            continue
+        if raw.startswith("*"):
+            params.append(Param(raw[1:], (), "var"))
+            kwonly = True
+            continue
+        if "=" in raw:
+            name, default = (s.strip() for s in raw.split("=", 1))
+            params.append(Param(name, _literal(default), "kw" if kwonly else "pos"))
+        else:
+            params.append(Param(raw, _NO_DEFAULT, "kw" if kwonly else "pos"))
+    return tuple(params)
+
+
+_SIMPLE_LITERALS = {"None": None, "True": True, "False": False, "()": ()}
+
+
+def _literal(text: str):
+    if text in _SIMPLE_LITERALS:
+        return _SIMPLE_LITERALS[text]
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text[:1] in "'\"" and text[-1:] == text[:1] and text[0] not in text[1:-1]:
+        return text[1:-1]
+    return ast.literal_eval(text)
+
+
+class BindError(Exception):
+    pass
+
+
+def bind(params: tuple[Param, ...], args: list, kwargs: dict) -> dict:
+    bound: dict = {}
+    pos = [p for p in params if p.kind == "pos"]
+    var = next((p for p in params if p.kind == "var"), None)
+    args = list(args)
+    for p in pos:
+        if not args:
+            break
+        bound[p.name] = args.pop(0)
+    if args:
+        if var is None:
+            raise BindError("too many positional arguments")
+        bound[var.name] = Seq("tuple", tuple(args))
+    by_name = {p.name: p for p in params}
+    for k, v in kwargs.items():
+        if k in bound or k not in by_name:
+            # unknown keyword: the call would raise, or the model is incomplete
+            raise BindError(f"unexpected keyword {k}")
+        bound[k] = v
+    for p in params:
+        if p.name not in bound:
+            if p.default is _NO_DEFAULT:
+                raise BindError(f"missing {p.name}")
+            bound[p.name] = Const(p.default) if p.kind != "var" else Seq("tuple", ())
+    return bound
+
+
+class Args:
+    """Bound arguments of one call, with typed accessors for shape rules."""
+
+    def __init__(self, bound: dict, env: "CallEnv"):
+        self.bound = bound
+        self.env = env
+
+    def __getitem__(self, name: str) -> Value:
+        return self.bound.get(name, UNKNOWN)
+
+    def tensor(self, name: str) -> Tensor:
+        v = self[name]
+        if isinstance(v, Tensor):
+            return v
+        if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
+            return Tensor(shape=(), requires_grad=False, dtype=_py_dtype(v.value))
+        if isinstance(v, Number):
+            return Tensor(shape=(), requires_grad=False, dtype=v.kind or None)
+        raise ShapeUnknown(f"{name} is not a known tensor")
+
+    def shape(self, name: str) -> tuple:
+        s = self.tensor(name).shape
+        if s is None:
+            raise ShapeUnknown(f"{name} has unknown rank")
+        return s
+
+    def is_none(self, name: str) -> bool:
+        v = self[name]
+        return isinstance(v, Const) and v.value is None
+
+    def const(self, name: str):
+        v = self[name]
+        if isinstance(v, Const):
+            return v.value
+        if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
+            return tuple(i.value for i in v.items)
+        raise ShapeUnknown(f"{name} is not a known constant")
+
+    def int(self, name: str) -> int:
+        v = self.const(name)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ShapeUnknown(f"{name} is not an int")
+        return v
+
+    def opt_int(self, name: str) -> Optional[int]:
+        return None if self.is_none(name) else self.int(name)
+
+    def bool(self, name: str) -> bool:
+        v = self.const(name)
+        if not isinstance(v, (bool, int)):
+            raise ShapeUnknown(f"{name} is not a bool")
+        return bool(v)
+
+    def str(self, name: str) -> str:
+        v = self.const(name)
+        if not isinstance(v, str):
+            raise ShapeUnknown(f"{name} is not a string")
+        return v
+
+    def dims(self, name: str):
+        """An int, a tuple of ints, or None (for ``dim`` arguments)."""
+        v = self.const(name)
+        if v is None or isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, tuple) and all(isinstance(i, int) for i in v):
+            return v
+        raise ShapeUnknown(f"{name} is not a dim")
+
+    def size(self, name: str) -> tuple:
+        """A size given as varargs (``randn(2, 3)``) or one sequence (``randn((2, 3))``)."""
+        v = self[name]
+        items = _seq_items(v)
+        if items is None:
+            raise ShapeUnknown(f"{name} has unknown length")
+        if len(items) == 1:
+            inner = _seq_items(items[0])
+            if inner is not None:
+                items = inner
+            elif isinstance(items[0], (Seq, Tensor)) or items[0] is UNKNOWN:
+                raise ShapeUnknown("size of unknown length")
+        return tuple(dim_of(i) for i in items)
+
+    def tensors(self, name: str) -> list:
+        items = _seq_items(self[name])
+        if items is None:
+            raise ShapeUnknown(f"{name} has unknown length")
+        return [self._as_tensor(i) for i in items]
+
+    def _as_tensor(self, v):
+        if isinstance(v, Tensor):
+            return v
+        raise ShapeUnknown("not a tensor")
+
+    def tensor_inputs(self) -> list:
+        out = []
+        for v in self.bound.values():
+            if isinstance(v, Tensor):
+                out.append(v)
+            elif isinstance(v, Seq) and v.items is not None:
+                out.extend(i for i in v.items if isinstance(i, Tensor))
+            elif isinstance(v, Seq):
+                if isinstance(v.elem, Tensor):
+                    out.append(v.elem)
+        return out
+
+    def unknown_inputs(self) -> bool:
+        for v in self.bound.values():
+            if v is UNKNOWN:
+                return True
+            if isinstance(v, Seq) and (v.items is None and v.elem is UNKNOWN or v.items and UNKNOWN in v.items):
+                return True
+        return False
+
+
+def _seq_items(v: Value):
+    if isinstance(v, Seq):
+        return v.items
+    if isinstance(v, Tensor):
+        return None
+    return None
+
+
+def dim_of(v: Value):
+    if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+        return v.value
+    if isinstance(v, Number) and v.sym is not None:
+        return v.sym
+    if isinstance(v, (Number, Const)) or v is UNKNOWN:
+        return None
+    if isinstance(v, Tensor) and v.shape == ():
+        return None
+    raise ShapeUnknown("not a dim")
+
+
+def _py_dtype(v) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, complex):
+        return "complex"
+    return "float"
+
+
+DTYPE_KINDS = {
+    "float": "float", "float32": "float", "float64": "float", "double": "float", "half": "float",
+    "float16": "float", "bfloat16": "float", "float8_e4m3fn": "float", "float8_e5m2": "float",
+    "int": "int", "int8": "int", "int16": "int", "int32": "int", "int64": "int", "long": "int",
+    "short": "int", "uint8": "int", "uint16": "int", "uint32": "int", "uint64": "int",
+    "bool": "bool", "complex64": "complex", "complex128": "complex", "cfloat": "complex",
+    "cdouble": "complex", "complex32": "complex", "chalf": "complex",
+}
+
+
+def dtype_kind(v: Value) -> Optional[str]:
+    from torchlint.values import ModuleRef
+
+    if isinstance(v, ModuleRef) and v.qual.startswith("torch."):
+        return DTYPE_KINDS.get(v.qual[len("torch."):])
+    if isinstance(v, ModuleRef) and v.qual in ("builtins.float", "float"):
+        return "float"
+    if isinstance(v, ModuleRef) and v.qual in ("builtins.int", "int"):
+        return "int"
+    if isinstance(v, ModuleRef) and v.qual in ("builtins.bool", "bool"):
+        return "bool"
+    return None
+
+
+def promote(*kinds) -> Optional[str]:
+    order = ["bool", "int", "float", "complex"]
+    if any(k is None for k in kinds):
+        return None
+    return max(kinds, key=order.index) if kinds else None
+
+
+class CallEnv:
+    """What a shape rule may know about the call site.
+
+    ``label`` (the source text of the callee, for messages) is computed only
+    when a rule asks for it: generating code for a node is not free.
+    """
+
+    __slots__ = ("grad_enabled", "node", "_label", "_label_node")
+
+    def __init__(self, grad_enabled: Optional[bool] = True, node: object = None, label: Optional[str] = None,
+                 label_node: object = None):
+        self.grad_enabled = grad_enabled
+        self.node = node  # where the callee was built (module objects) or the call
+        self._label = label
+        self._label_node = label_node
+
+    @property
+    def label(self) -> Optional[str]:
+        if self._label is None and self._label_node is not None:
+            from torchlint.interpreter import _short_code
+
+            self._label = _short_code(self._label_node)
+        return self._label
+
+
+# ---------------------------------------------------------------------------
+# The table
+
+
+@dataclass(frozen=True)
+class Example:
+    """``expr`` evaluated after ``setup`` (Python source using torch, nn and F)."""
+
+    expr: str
+    setup: str = ""
+
+
+@dataclass(frozen=True)
+class Op:
+    names: tuple
+    sig: tuple
+    rule: Callable
+    # How facts other than the shape flow:
+    #   'keeps' – numel preserved (views, copies): numel/likely/per_element carried over
+    #   'broadcast' – element-wise: MANY in any input makes MANY, likely carried over
+    #   'reduce' – a reduction: nothing carried over
+    #   'new' – a fresh tensor (creation ops)
+    flow: str = "reduce"
+    differentiable: bool = True
+    dtype: Optional[str] = None  # None: promote inputs; 'float', 'int', 'bool', 'input'
+    examples: tuple = ()
+    group: str = ""
+    saves: bool = False  # its backward certainly needs saved tensors (see SAVING)
+
+    def key(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class ModuleClass:
+    names: tuple
+    init_sig: tuple
+    forward_sig: tuple
+    rule: Callable  # rule(obj: TorchObject, args: Args) -> shape | Value
+    flow: str = "reduce"
+    examples: tuple = ()
+    group: str = ""
+    saves: bool = False
+    # Does the module own parameters (so its output requires grad whatever its input)?
+    # True, False, or the name of the constructor flag that decides (e.g. "affine").
+    params: object = False
+
+    def has_params(self, bound: dict) -> Optional[bool]:
+        if isinstance(self.params, str):
+            v = bound.get("self." + self.params)
+            return bool(v.value) if isinstance(v, Const) else None
+        return bool(self.params)
+
+    def key(self) -> str:
+        return self.names[0]
+
+
+# Ops whose backward certainly uses tensors saved in the forward pass (checked
+# against real torch: a second backward() through them raises).  Ops outside
+# this set (add, sum, views, ...) may not save anything, so TL008 stays silent.
+SAVING = set("""mul multiply div divide true_divide pow exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square sin cos
+tan tanh sigmoid relu relu6 gelu silu mish elu selu celu softplus leaky_relu hardtanh logsigmoid abs absolute
+reciprocal erf softmax log_softmax matmul mm bmm mv dot outer einsum linear norm std var prod max min amax amin
+logsumexp maximum minimum atan2 hypot addcmul addcdiv cumprod clamp clip dist vector_norm""".split())
+NOT_SAVING_CLASSES = {"Flatten", "Identity", "Unflatten"}
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+FUNCTIONS: dict[str, Op] = {}   # "torch.sum", "torch.nn.functional.mse_loss"
+METHODS: dict[str, Op] = {}     # "sum" (Tensor methods)
+CLASSES: dict[str, ModuleClass] = {}
+ALL_ENTRIES: list = []
+
+
+def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None, examples=(), group=""):
+    """Register one entry.  ``names`` are qualified names; ``Tensor.x`` means a method."""
+    if isinstance(names, str):
+        names = tuple(n.strip() for n in names.split("|"))
+    saves = any(_short(n) in SAVING for n in names) or group == "loss"
+    entry = Op(tuple(names), parse_sig(sig), rule, flow, differentiable, dtype,
+               tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
+               group, saves)
+    for n in names:
+        if n.startswith("Tensor."):
+            METHODS[n[len("Tensor."):]] = entry
+        else:
+            FUNCTIONS[n] = entry
+    ALL_ENTRIES.append(entry)
+    return entry
+
+
+def module_class(names, init_sig: str, forward_sig: str, rule, *, flow="reduce", examples=(), group="", params=False):
+    if isinstance(names, str):
+        names = tuple(n.strip() for n in names.split("|"))
+    saves = group in ("loss", "layers", "activations") and not any(_short(n) in NOT_SAVING_CLASSES for n in names) \
+        and not any(_short(n).startswith(("Dropout", "AlphaDropout")) for n in names)
+    entry = ModuleClass(tuple(names), parse_sig(init_sig), parse_sig(forward_sig), rule, flow,
+                        tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
+                        group, saves, params)
+    for n in names:
+        CLASSES[n] = entry
+    ALL_ENTRIES.append(entry)
+    return entry
+
+
+_loaded = False
+
+
+def load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from torchlint.api import tables  # noqa: F401  (registers the entries)
+
+
+def coverage() -> dict:
+    """Counts for ``torchlint api-coverage``."""
+    load()
+    names = set(FUNCTIONS) | {f"Tensor.{m}" for m in METHODS} | set(CLASSES)
+    groups: dict = {}
+    for e in ALL_ENTRIES:
+        groups.setdefault(e.group or "other", set()).update(e.names)
+    return {
+        "entries": len(ALL_ENTRIES),
+        "names": len(names),
+        "functions": len(FUNCTIONS),
+        "methods": len(METHODS),
+        "classes": len(CLASSES),
+        "examples": sum(len(e.examples) for e in ALL_ENTRIES),
+        "groups": {g: len(v) for g, v in sorted(groups.items())},
+    }
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+
+
+def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
+    inputs = args.tensor_inputs()
+    first = inputs[0] if inputs else None
+    changes: dict = {}
+    # requires_grad
+    if result.requires_grad is None:
+        if env.grad_enabled is False or not entry_differentiable(entry):
+            changes["requires_grad"] = False
+            if env.grad_enabled is False:
+                changes["grad_note"] = "computed under torch.no_grad()"
+            else:
+                changes["grad_note"] = "the result of a non-differentiable op"
+        elif any(t.requires_grad for t in inputs):
+            changes["requires_grad"] = True if env.grad_enabled else None
+        elif inputs and all(t.requires_grad is False for t in inputs) and not args.unknown_inputs():
+            changes["requires_grad"] = False
+            notes = [t.grad_note for t in inputs if t.grad_note]
+            changes["grad_note"] = notes[0] if notes else "no input requires grad"
+    # dtype
+    if result.dtype is None:
+        kinds = [t.dtype for t in inputs]
+        want = getattr(entry, "dtype", None)
+        if want == "input" and first is not None:
+            changes["dtype"] = first.dtype
+        elif want == "real" and first is not None:  # abs/angle of a complex tensor are real
+            changes["dtype"] = "float" if first.dtype == "complex" else first.dtype
+        elif want in ("float", "int", "bool", "complex"):
+            changes["dtype"] = want
+        elif want is None and kinds:
+            changes["dtype"] = promote(*kinds)
+    rg_after = changes.get("requires_grad", result.requires_grad)
+    if rg_after and not result.saved and (getattr(entry, "saves", False) or any(t.saved for t in inputs)):
+        changes["saved"] = True
+    flow = entry.flow
+    if flow in ("keeps", "broadcast", "concat") and first is not None:
+        if result.numel is None:
+            if flow == "keeps" and result.shape is None:
+                changes["numel"] = first.numel
+            elif flow == "broadcast" and any(t.numel == MANY for t in inputs):
+                # broadcasting never shrinks: 0 stays 0, two or more stay two or more
+                changes["numel"] = MANY
+        likely = next((t.likely for t in inputs if t.likely), None)
+        if likely and result.numel is None and changes.get("numel") is None:
+            changes["likely"] = likely
+        changes["per_element"] = any(t.per_element for t in inputs)
+        origin = next((t.origin for t in inputs if t.origin), ())
+        changes["origin"] = origin
+    if changes:
+        from dataclasses import replace
+
+        result = replace(result, **changes)
+        if result.numel is not None and result.likely:
+            result = replace(result, likely=None)
+    return result
+
+
+def entry_differentiable(entry) -> bool:
+    return getattr(entry, "differentiable", True)
+
+
+def _params_require_grad(out: Value) -> Value:
+    from dataclasses import replace
+
+    if isinstance(out, Tensor) and out.requires_grad is None:
+        return replace(out, requires_grad=True)
+    if isinstance(out, Seq) and out.items is not None:
+        return Seq(out.kind, tuple(_params_require_grad(i) for i in out.items))
+    return out
+
+
+def apply_rule(entry, bound: dict, env: CallEnv) -> Value:
+    args = Args(bound, env)
+    try:
+        out = entry.rule(args)
+    except (ShapeUnknown, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError):
+        out = Tensor(shape=None)
+        # a layer's parameters require grad even when its output shape is unknown
+        if isinstance(entry, ModuleClass) and entry.has_params(bound) and env.grad_enabled:
+            out = Tensor(shape=None, requires_grad=True)
+        elif isinstance(entry, ModuleClass) and entry.has_params(bound) is None:
+            out = Tensor(shape=None, requires_grad=None if env.grad_enabled is not False else False)
+    if out is None or isinstance(out, tuple):  # a shape rule returned a shape (None: unknown)
+        out = Tensor(shape=out)
+    if isinstance(entry, ModuleClass) and entry.has_params(bound) and env.grad_enabled:
+        # every tensor a layer with parameters returns (an RNN's hidden state
+        # as much as its output) is computed from those parameters
+        out = _params_require_grad(out)
+    if isinstance(out, Tensor):
+        return _inherit(entry, args, out, env)
+    if isinstance(out, Seq) and out.items is not None:
+        return Seq(out.kind, tuple(_inherit(entry, args, i, env) if isinstance(i, Tensor) else i for i in out.items))
+    return out
+
+
+def call_function(qual: str, args: list, kwargs: dict, env: CallEnv) -> Optional[Value]:
+    """Evaluate ``qual(*args, **kwargs)``; None when the API model does not know ``qual``."""
+    load()
+    qual = canonical(qual)
+    entry = FUNCTIONS.get(qual)
+    if entry is not None:
+        try:
+            bound = bind(entry.sig, args, kwargs)
+        except BindError:
+            return UNKNOWN
+        return apply_rule(entry, bound, env)
+    cls = CLASSES.get(qual)
+    if cls is not None:
+        try:
+            bound = bind(cls.init_sig, args, kwargs)
+        except BindError:
+            return TorchObject(qual, (), node=env.node, label=env.label)
+        return TorchObject(qual, tuple(sorted(bound.items())), node=env.node, label=env.label)
+    return None
+
+
+def call_method(receiver: Tensor, name: str, args: list, kwargs: dict, env: CallEnv) -> Optional[Value]:
+    load()
+    entry = METHODS.get(name)
+    if entry is None:
+        return None
+    try:
+        bound = bind(entry.sig, [receiver] + list(args), kwargs)
+    except BindError:
+        return UNKNOWN
+    return apply_rule(entry, bound, env)
+
+
+def call_module(obj: TorchObject, args: list, kwargs: dict, env: CallEnv) -> Optional[Value]:
+    load()
+    cls = CLASSES.get(obj.qual)
+    if cls is None:
+        return None
+    try:
+        bound = bind(cls.forward_sig, args, kwargs)
+    except BindError:
+        return UNKNOWN
+    for k, v in obj.attrs:
+        bound.setdefault("self." + k, v)
+    bound["self"] = obj
+    return apply_rule(cls, bound, env)
+
+
+CANONICAL_PREFIXES = (
+    ("torch.nn.modules.", "torch.nn."),
+    ("torch.functional.", "torch."),
+    ("torch._tensor.Tensor.", "Tensor."),
+)
+
+
+def canonical(qual: str) -> str:
+    if qual.startswith("torch.nn.modules."):
+        return "torch.nn." + qual.rsplit(".", 1)[1]
+    if qual.startswith("torch.functional."):
+        return "torch." + qual[len("torch.functional."):]
+    if qual.startswith("torch.autograd.Variable"):
+        return qual
+    return qual
+
+
+def is_known(qual: str) -> bool:
+    load()
+    q = canonical(qual)
+    return q in FUNCTIONS or q in CLASSES

@@ -1,0 +1,211 @@
+"""Common ``torch.nn`` layers.
+
+A layer with parameters makes an output that requires grad (when grad mode is
+on), whatever its input.  Shape rules follow the formulas in PyTorch's
+documentation for each layer.
+"""
+from __future__ import annotations
+
+from torchlint import shapes as S
+from torchlint.api import Args, module_class
+from torchlint.shapes import ShapeUnknown
+from torchlint.values import Const, Seq, Tensor
+
+N = "torch.nn."
+
+
+def _self(a: Args, name):
+    v = a.bound.get("self." + name)
+    if isinstance(v, Const):
+        return v.value
+    if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
+        return tuple(i.value for i in v.items)
+    raise ShapeUnknown(name)
+
+
+def _param_out(a: Args, shape) -> Tensor:
+    rg = True if a.env.grad_enabled else (False if a.env.grad_enabled is False else None)
+    return Tensor(shape=shape, requires_grad=rg, grad_note="computed under torch.no_grad()" if rg is False else None)
+
+
+def r_linear(a: Args):
+    shape = a.shape("input")
+    if not shape:
+        raise ShapeUnknown("linear of 0-d")
+    return _param_out(a, shape[:-1] + (_self(a, "out_features"),))
+
+
+def r_bilinear(a: Args):
+    shape = a.shape("input1")
+    return _param_out(a, shape[:-1] + (_self(a, "out_features"),))
+
+
+def r_same(a: Args):
+    t = a.tensor("input")
+    return Tensor(shape=t.shape, numel=t.numel)
+
+
+def r_same_params(a: Args):
+    t = a.tensor("input")
+    out = _param_out(a, t.shape)
+    return out.with_(shape=t.shape, numel=t.numel)
+
+
+def r_affine(a: Args):
+    return r_same_params(a) if _self(a, "affine") else r_same(a)
+
+
+def _tuple(v, n):
+    if isinstance(v, int):
+        return (v,) * n
+    if isinstance(v, tuple) and len(v) == n:
+        return v
+    raise ShapeUnknown("bad tuple")
+
+
+def r_conv(n):
+    def rule(a: Args):
+        shape = a.shape("input")
+        if len(shape) not in (n + 1, n + 2):
+            raise ShapeUnknown("conv rank")
+        k = _tuple(_self(a, "kernel_size"), n)
+        st = _tuple(_self(a, "stride"), n)
+        dil = _tuple(_self(a, "dilation"), n)
+        pad = _self(a, "padding")
+        spatial = shape[-n:]
+        if pad == "same":
+            out_sp = spatial
+        else:
+            pad = (0,) * n if pad == "valid" else _tuple(pad, n)
+            out_sp = tuple(S.conv_out(s, kk, ss, p, d) for s, kk, ss, p, d in zip(spatial, k, st, pad, dil))
+        lead = shape[: -n - 1]
+        return _param_out(a, lead + (_self(a, "out_channels"),) + out_sp)
+
+    return rule
+
+
+def r_pool(n, kind):
+    def rule(a: Args):
+        shape = a.shape("input")
+        if len(shape) not in (n + 1, n + 2):
+            raise ShapeUnknown("pool rank")
+        k = _tuple(_self(a, "kernel_size"), n)
+        stride = _self(a, "stride")
+        st = k if stride is None else _tuple(stride, n)
+        pad = _tuple(_self(a, "padding"), n)
+        dil = _tuple(_self(a, "dilation"), n) if kind == "max" else (1,) * n
+        ceil = bool(_self(a, "ceil_mode"))
+        spatial = shape[-n:]
+        out = tuple(S.pool_out(s, kk, ss, p, d, ceil) for s, kk, ss, p, d in zip(spatial, k, st, pad, dil))
+        return shape[:-n] + out
+
+    return rule
+
+
+def r_adaptive(n):
+    def rule(a: Args):
+        shape = a.shape("input")
+        size = _self(a, "output_size")
+        out = _tuple(size, n) if size is not None else (None,) * n
+        out = tuple(s if o is None else o for s, o in zip(shape[-n:], out))
+        return shape[:-n] + out
+
+    return rule
+
+
+def r_embedding(a: Args):
+    out = _param_out(a, a.shape("input") + (_self(a, "embedding_dim"),))
+    return out.with_(shape=out.shape, dtype="float")
+
+
+def r_flatten(a: Args):
+    t = a.tensor("input")
+    return Tensor(shape=S.flatten(a.shape("input"), _self(a, "start_dim"), _self(a, "end_dim")), numel=t.numel)
+
+
+def r_rnn(lstm: bool):
+    def rule(a: Args):
+        shape = a.shape("input")
+        if len(shape) not in (2, 3):
+            raise ShapeUnknown("RNN input must be 2-D or 3-D")
+        hidden = _self(a, "hidden_size")
+        layers = _self(a, "num_layers") if "self.num_layers" in a.bound else 1
+        bidir = 2 if _self(a, "bidirectional") else 1
+        proj = (_self(a, "proj_size") if "self.proj_size" in a.bound else 0) if lstm else 0
+        out = _param_out(a, shape[:-1] + (((proj or hidden) * bidir),))
+        if len(shape) == 3:
+            batch = (shape[0] if _self(a, "batch_first") else shape[1],)
+        else:
+            batch = ()
+        h = _param_out(a, (layers * bidir,) + batch + ((proj or hidden),))
+        if lstm:
+            c = _param_out(a, (layers * bidir,) + batch + (hidden,))
+            return Seq("tuple", (out, Seq("tuple", (h, c))))
+        return Seq("tuple", (out, h))
+    return rule
+
+
+module_class(N + "Linear", "in_features, out_features, bias=True, device=None, dtype=None", "input", r_linear, group="layers", params=True,
+             examples=[("nn.Linear(3, 4)(x)", "x = torch.randn(2, 3)"), ("nn.Linear(3, 1)(x)", "x = torch.randn(1, 3)"),
+                       ("nn.Linear(3, 2)(x)", "x = torch.randn(5, 7, 3)")])
+module_class(N + "LazyLinear", "out_features, bias=True, device=None, dtype=None", "input", r_linear, group="layers", params=True,
+             examples=[("nn.LazyLinear(4)(x)", "x = torch.randn(2, 3)")])
+module_class(N + "Bilinear", "in1_features, in2_features, out_features, bias=True, device=None, dtype=None", "input1, input2",
+             r_bilinear, group="layers", params=True, examples=[("nn.Bilinear(3, 2, 4)(x, y)", "x = torch.randn(5, 3); y = torch.randn(5, 2)")])
+for _n in (1, 2, 3):
+    module_class(N + f"Conv{_n}d", "in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None",
+                 "input", r_conv(_n), group="layers", params=True,
+                 examples=[(f"nn.Conv{_n}d(2, 4, 3)(x)", f"x = torch.randn(1, 2, {', '.join(['8'] * _n)})"),
+                           (f"nn.Conv{_n}d(2, 3, 3, stride=2, padding=1)(x)", f"x = torch.randn(2, {', '.join(['7'] * _n)})"),
+                           (f"nn.Conv{_n}d(2, 3, 3, padding='same')(x)", f"x = torch.randn(1, 2, {', '.join(['5'] * _n)})")])
+for _n in (1, 2, 3):
+    module_class(N + f"MaxPool{_n}d", "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False",
+                 "input", r_pool(_n, "max"), flow="keeps", group="layers",
+                 examples=[(f"nn.MaxPool{_n}d(2)(x)", f"x = torch.randn(1, 2, {', '.join(['6'] * _n)})"),
+                           (f"nn.MaxPool{_n}d(3, stride=2, ceil_mode=True)(x)", f"x = torch.randn(1, 2, {', '.join(['8'] * _n)})")])
+    module_class(N + f"AvgPool{_n}d", "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None"
+                 if _n > 1 else "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True",
+                 "input", r_pool(_n, "avg"), flow="keeps", group="layers",
+                 examples=[(f"nn.AvgPool{_n}d(2)(x)", f"x = torch.randn(1, 2, {', '.join(['6'] * _n)})")])
+    module_class([N + f"AdaptiveAvgPool{_n}d", N + f"AdaptiveMaxPool{_n}d"], "output_size, return_indices=False", "input",
+                 r_adaptive(_n), flow="keeps", group="layers",
+                 examples=[(f"nn.AdaptiveAvgPool{_n}d(1)(x)", f"x = torch.randn(2, 3, {', '.join(['5'] * _n)})")])
+for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
+    _inst = _name.startswith("Instance")
+    module_class(N + _name, f"num_features, eps=1e-05, momentum=0.1, affine={not _inst}, track_running_stats={not _inst}, device=None, dtype=None",
+                 "input", r_affine, flow="keeps", group="layers", params="affine",
+                 examples=[(f"nn.{_name}(3)(x)", f"x = torch.randn(2, 3{', 4' * (int(_name[-2]) if _name[-2].isdigit() else 1)})")])
+module_class(N + "LayerNorm", "normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None, dtype=None", "input",
+             r_same_params, flow="keeps", group="layers", params="elementwise_affine", examples=[("nn.LayerNorm(4)(x)", "x = torch.randn(2, 4)")])
+module_class(N + "GroupNorm", "num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None", "input",
+             r_same_params, flow="keeps", group="layers", params="affine", examples=[("nn.GroupNorm(2, 4)(x)", "x = torch.randn(2, 4, 3)")])
+module_class(N + "RMSNorm", "normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None", "input",
+             r_same_params, flow="keeps", group="layers", params="elementwise_affine", examples=[("nn.RMSNorm(4)(x)", "x = torch.randn(2, 4)")])
+module_class(N + "PReLU", "num_parameters=1, init=0.25, device=None, dtype=None", "input", r_same_params, flow="keeps",
+             group="layers", params=True, examples=[("nn.PReLU()(x)", "x = torch.randn(2, 4)")])
+for _name in ("ReLU", "ReLU6", "GELU", "SiLU", "Mish", "ELU", "SELU", "CELU", "Tanh", "Sigmoid", "Softplus", "Softsign",
+              "LeakyReLU", "Hardtanh", "Hardswish", "Hardsigmoid", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink",
+              "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity", "Softmax", "LogSoftmax", "Softmin",
+              "Threshold"):
+    module_class(N + _name, "*args, inplace=False, dim=None, p=0.5, approximate='none', negative_slope=0.01, alpha=1.0, beta=1.0, threshold=20.0, min_val=-1.0, max_val=1.0, lambd=0.5",
+                 "input", r_same, flow="keeps", group="activations",
+                 examples=[(f"nn.{_name}({'0.1, 20.0' if _name == 'Threshold' else 'dim=1' if _name in ('Softmax', 'LogSoftmax', 'Softmin') else ''})(x)",
+                            "x = torch.randn(2, 4)")])
+module_class(N + "Embedding", "num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None",
+             "input", r_embedding, group="layers", params=True, examples=[("nn.Embedding(10, 3)(i)", "i = torch.tensor([[1, 2], [3, 4]])")])
+module_class(N + "Flatten", "start_dim=1, end_dim=-1", "input", r_flatten, flow="keeps", group="layers",
+             examples=[("nn.Flatten()(x)", "x = torch.randn(2, 3, 4)"), ("nn.Flatten(0)(x)", "x = torch.randn(2, 3)")])
+for _name in ("RNN", "LSTM", "GRU"):
+    _h = "[1][0]" if _name == "LSTM" else "[1]"
+    module_class(N + _name, "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, nonlinearity='tanh', device=None, dtype=None",
+                 "input, hx=None", r_rnn(_name == "LSTM"), group="layers", params=True,
+                 examples=[(f"nn.{_name}(3, 5)(x)[0]", "x = torch.randn(4, 2, 3)"),
+                           (f"nn.{_name}(3, 5, bidirectional=True, batch_first=True)(x)[0]", "x = torch.randn(2, 4, 3)"),
+                           (f"nn.{_name}(3, 5)(x){_h}", "x = torch.randn(4, 2, 3)"),
+                           (f"nn.{_name}(3, 5, num_layers=2, bidirectional=True, batch_first=True)(x){_h}", "x = torch.randn(2, 4, 3)"),
+                           (f"nn.{_name}(3, 5, num_layers=3)(x){_h}", "x = torch.randn(4, 3)")]
+                 + ([("nn.LSTM(3, 5, num_layers=2)(x)[1][1]", "x = torch.randn(4, 2, 3)"),
+                     ("nn.LSTM(3, 5, proj_size=2)(x)[1][0]", "x = torch.randn(4, 2, 3)"),
+                     ("nn.LSTM(3, 5, proj_size=2)(x)[1][1]", "x = torch.randn(4, 2, 3)"),
+                     ("nn.LSTM(3, 5, proj_size=2, bidirectional=True)(x)[0]", "x = torch.randn(4, 2, 3)")]
+                    if _name == "LSTM" else []))

@@ -1,0 +1,425 @@
+"""The abstract domain: what torchlint knows about the value of an expression.
+
+Every value is immutable and hashable (so that function summaries can be
+memoised on their arguments), except :class:`Instance`, which stands for one
+object of a class defined in the analysed file and is compared by identity.
+
+Shapes are tuples of dims.  A dim is an ``int`` (known), a :class:`Sym`
+(unknown size, but the same symbol means the same size) or ``None`` (unknown).
+A shape of ``None`` means the rank itself is unknown.
+
+The scalar verdict of a tensor is derived from its element count class
+(``numel``): ``ONE`` (provably one element), ``MANY`` (provably not one: two or
+more, or zero) or ``None`` (unknown), plus an optional ``likely`` reason for
+the warning-level verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Optional, Union
+
+ONE = "one"
+MANY = "many"
+
+SCALAR = "scalar"
+NON_SCALAR = "non_scalar"
+LIKELY_NON_SCALAR = "likely_non_scalar"
+UNKNOWN_VERDICT = "unknown"
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbolic dim: unknown size, equal to every other use of the same symbol."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+Dim = Union[int, Sym, None]
+Shape = Optional[tuple]
+
+
+def numel_of_shape(shape: Shape) -> Optional[str]:
+    if shape is None:
+        return None
+    known = [d for d in shape if isinstance(d, int)]
+    # One known dim other than 1 settles it: numel is 0 or >= 2 either way.
+    if any(d != 1 for d in known):
+        return MANY
+    if len(known) == len(shape):
+        return ONE
+    return None
+
+
+def format_shape(shape: Shape) -> str:
+    if shape is None:
+        return "unknown shape"
+    parts = ["?" if d is None else str(d) for d in shape]
+    if len(parts) == 1:
+        return f"({parts[0]},)"
+    return "(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class Note:
+    """One link of an origin chain.  ``{line}`` in ``text`` is the line of ``node``."""
+
+    text: str
+    node: Any = field(default=None, compare=False, hash=False)
+
+    def render(self, line_of) -> str:
+        if self.node is not None and "{line}" in self.text:
+            try:
+                return self.text.replace("{line}", str(line_of(self.node)))
+            except Exception:
+                return self.text.replace(" (line {line})", "")
+        return self.text
+
+
+class Value:
+    """Base class of abstract values."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True)
+class UnknownValue(Value):
+    def describe(self) -> str:
+        return "unknown"
+
+
+UNKNOWN = UnknownValue()
+
+
+@dataclass(frozen=True)
+class Tensor(Value):
+    shape: Shape = None
+    numel: Optional[str] = None
+    # Why the tensor is likely non-scalar when that cannot be proven
+    # (an unreduced loss, a DataParallel output).  Only used when numel is None.
+    likely: Optional[str] = None
+    # True when the tensor holds one loss per element (picks .mean() for fixes).
+    per_element: bool = False
+    requires_grad: Optional[bool] = None
+    dtype: Optional[str] = None  # 'float', 'int', 'bool', 'complex' or None
+    # Human-readable explanation of where the tensor's shape comes from.
+    origin: tuple = field(default=(), compare=False)
+    # Why requires_grad is False (for TL005 messages).
+    grad_note: Optional[str] = field(default=None, compare=False)
+    # True when the autograd graph behind this tensor certainly holds saved
+    # tensors, which a backward() pass frees (a second pass then raises; TL008).
+    saved: bool = False
+
+    def __post_init__(self):
+        derived = numel_of_shape(self.shape)
+        if derived is not None and derived != self.numel:
+            object.__setattr__(self, "numel", derived)
+        if self.numel is not None and self.likely is not None:
+            object.__setattr__(self, "likely", None)
+
+    @property
+    def verdict(self) -> str:
+        if self.numel == MANY:
+            return NON_SCALAR
+        if self.numel == ONE:
+            return SCALAR
+        if self.likely:
+            return LIKELY_NON_SCALAR
+        return UNKNOWN_VERDICT
+
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self.shape is None else len(self.shape)
+
+    def with_(self, **changes) -> "Tensor":
+        if "shape" in changes and "numel" not in changes:
+            changes["numel"] = None
+        return replace(self, **changes)
+
+    def because(self, *notes: str) -> "Tensor":
+        """Return a copy with ``notes`` appended to the origin chain (bounded)."""
+        chain = tuple(n for n in self.origin + notes if n)
+        seen = []
+        for n in chain:
+            if n not in seen:
+                seen.append(n)
+        return replace(self, origin=tuple(seen[-4:]))
+
+    def describe(self) -> str:
+        return f"tensor of shape {format_shape(self.shape)}"
+
+
+@dataclass(frozen=True)
+class Const(Value):
+    """A Python literal whose value is known (int, float, bool, str, None, complex)."""
+
+    value: Any
+
+    def describe(self) -> str:
+        return repr(self.value)
+
+
+@dataclass(frozen=True)
+class Number(Value):
+    """A Python number whose value is unknown.
+
+    ``conv`` records how it was made from a tensor (``.item()``, ``float()``),
+    for TL004.  ``sym`` names the value so that dims built from it can be
+    compared symbolically.
+    """
+
+    kind: Optional[str] = None  # 'int', 'float', 'bool', None
+    conv: Optional[str] = None
+    sym: Optional[Sym] = None
+
+    def describe(self) -> str:
+        return f"Python {self.kind or 'number'}"
+
+
+@dataclass(frozen=True)
+class PyConverted(Value):
+    """A Python object (list, ndarray) obtained from a tensor, e.g. by ``.tolist()``."""
+
+    conv: str
+    what: str = "object"
+
+
+@dataclass(frozen=True)
+class Seq(Value):
+    """A list or tuple. ``items`` is None when its length is not known."""
+
+    kind: str = "tuple"  # 'tuple' or 'list'
+    items: Optional[tuple] = ()
+    elem: Value = UNKNOWN  # join of the items when items is None
+
+    def element(self) -> Value:
+        if self.items is None:
+            return self.elem
+        return join_all(self.items)
+
+    def describe(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class DictValue(Value):
+    items: tuple = ()  # ((key, value), ...) with hashable Python keys
+    complete: bool = True
+
+    def get(self, key) -> Value:
+        for k, v in self.items:
+            if k == key:
+                return v
+        return UNKNOWN
+
+
+@dataclass(frozen=True)
+class ModuleRef(Value):
+    """A qualified name: a Python module, or a function/class inside one."""
+
+    qual: str
+
+    def describe(self) -> str:
+        return self.qual
+
+
+@dataclass(frozen=True)
+class TorchObject(Value):
+    """An instance of a PyTorch class the API model knows (a loss, a layer, a wrapper)."""
+
+    qual: str
+    attrs: tuple = ()  # ((name, value), ...)
+    node: Any = field(default=None, compare=False, hash=False)  # where it was built
+    label: Optional[str] = field(default=None, compare=False)
+
+    def attr(self, name, default=UNKNOWN):
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return default
+
+    def describe(self) -> str:
+        return self.qual
+
+
+@dataclass(frozen=True)
+class BoundMethod(Value):
+    """``receiver.name`` where receiver is a tensor or a torch object."""
+
+    receiver: Value
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Function(Value):
+    """A function, method or lambda defined in the analysed file."""
+
+    node: Any
+    frame: Any
+    qual: str
+    cls: Any = None  # the ClassValue a method belongs to
+
+    def __hash__(self):
+        return hash(id(self.node))
+
+    def __eq__(self, other):
+        return isinstance(other, Function) and other.node is self.node and other.frame is self.frame
+
+
+@dataclass(frozen=True)
+class UserBound(Value):
+    """A method of a class in this file bound to an instance."""
+
+    func: Function
+    self_value: Value
+
+
+@dataclass(frozen=True, eq=False)
+class ClassValue(Value):
+    node: Any
+    frame: Any
+    name: str
+    bases: tuple = ()  # base values (ClassValue, ModuleRef, UNKNOWN)
+
+    def __hash__(self):
+        return hash(id(self.node))
+
+    def __eq__(self, other):
+        return isinstance(other, ClassValue) and other.node is self.node
+
+    def mro(self) -> list:
+        out = [self]
+        for b in self.bases:
+            if isinstance(b, ClassValue):
+                for c in b.mro():
+                    if c not in out:
+                        out.append(c)
+        return out
+
+    def is_torch_module(self) -> bool:
+        for c in self.mro():
+            for b in c.bases:
+                if isinstance(b, ModuleRef) and b.qual.startswith(("torch.nn", "lightning", "pytorch_lightning")):
+                    return True
+        return False
+
+
+class Instance(Value):
+    """One object of a class defined in this file.  Mutable; identity-compared."""
+
+    __slots__ = ("cls", "attrs", "generic")
+
+    def __init__(self, cls: ClassValue, generic: bool = False):
+        self.cls = cls
+        self.attrs: dict = {}
+        self.generic = generic
+
+    def describe(self) -> str:
+        return f"{self.cls.name} instance"
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.cls.name} {sorted(self.attrs)}>"
+
+
+# ---------------------------------------------------------------------------
+# Joins
+
+
+def join_dim(a: Dim, b: Dim) -> Dim:
+    return a if a == b else None
+
+
+def join_shape(a: Shape, b: Shape) -> Shape:
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(join_dim(x, y) for x, y in zip(a, b))
+
+
+def _join_likely(a: Tensor, b: Tensor) -> Optional[str]:
+    va, vb = a.verdict, b.verdict
+    if {va, vb} <= {NON_SCALAR, LIKELY_NON_SCALAR}:
+        return a.likely or b.likely or "it is non-scalar on every path that reaches here"
+    return None
+
+
+def join(a: Value, b: Value) -> Value:
+    if a is b or a == b:
+        return a
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        shape = join_shape(a.shape, b.shape)
+        numel = a.numel if a.numel == b.numel else None
+        return Tensor(
+            shape=shape,
+            numel=numel,
+            likely=_join_likely(a, b) if numel is None else None,
+            per_element=a.per_element and b.per_element,
+            requires_grad=a.requires_grad if a.requires_grad == b.requires_grad else None,
+            dtype=a.dtype if a.dtype == b.dtype else None,
+            origin=a.origin,
+            grad_note=a.grad_note if a.requires_grad is False and b.requires_grad is False else None,
+            saved=a.saved and b.saved,
+        )
+    # ``total = 0; for ...: total += loss``: after the loop ``total`` is the
+    # tensor, or the untouched number when the loop never ran (and then
+    # ``total.backward()`` fails anyway).  Tensor facts are what matter.
+    if isinstance(a, Tensor) and _is_plain_number(b):
+        return a
+    if isinstance(b, Tensor) and _is_plain_number(a):
+        return b
+    if isinstance(a, (Const, Number)) and isinstance(b, (Const, Number)):
+        ka, kb = _num_kind(a), _num_kind(b)
+        if ka is None or kb is None:
+            return UNKNOWN
+        conv = a.conv if isinstance(a, Number) and isinstance(b, Number) and a.conv == b.conv else None
+        return Number(kind=ka if ka == kb else "float" if {ka, kb} <= {"int", "float"} else None, conv=conv)
+    if isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind:
+        if a.items is not None and b.items is not None and len(a.items) == len(b.items):
+            return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)))
+        # an empty list has no element to join: [] then xs.append(t) in a loop is a list of t
+        if a.items == ():
+            return Seq(a.kind, None, b.element())
+        if b.items == ():
+            return Seq(a.kind, None, a.element())
+        return Seq(a.kind, None, join(a.element(), b.element()))
+    if isinstance(a, DictValue) and isinstance(b, DictValue):
+        keys = [k for k, _ in a.items if any(k == k2 for k2, _ in b.items)]
+        return DictValue(tuple((k, join(a.get(k), b.get(k))) for k in keys), complete=False)
+    if isinstance(a, TorchObject) and isinstance(b, TorchObject) and a.qual == b.qual:
+        keys = [k for k, _ in a.attrs]
+        return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label)
+    return UNKNOWN
+
+
+def join_all(values: Iterable[Value]) -> Value:
+    result = None
+    for v in values:
+        result = v if result is None else join(result, v)
+    return UNKNOWN if result is None else result
+
+
+def _num_kind(v: Value) -> Optional[str]:
+    if isinstance(v, Number):
+        return v.kind or "float"
+    if isinstance(v, Const):
+        if isinstance(v.value, bool):
+            return "bool"
+        if isinstance(v.value, int):
+            return "int"
+        if isinstance(v.value, float):
+            return "float"
+    return None
+
+
+def _is_plain_number(v: Value) -> bool:
+    if isinstance(v, Number):
+        return v.conv is None
+    return isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool)
+
+
+def is_number(v: Value) -> bool:
+    return isinstance(v, Number) or (isinstance(v, Const) and isinstance(v.value, (int, float, complex)))
