@@ -1,0 +1,127 @@
+"""Analyse one source string: parse, interpret, run the rules.
+
+This is the only entry point that needs libcst; the CLI imports it lazily so
+that files without trigger words never pay for the import.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Iterable
+
+from torchlint.diagnostics import Diagnostic, Location, SourceError
+
+INTERNAL_ERROR_CODE = "TL999"
+
+
+def _recursion_limit(n: int):
+    class _Limit:
+        def __enter__(self):
+            self.old = sys.getrecursionlimit()
+            if self.old < n:
+                sys.setrecursionlimit(n)
+
+        def __exit__(self, *exc):
+            sys.setrecursionlimit(self.old)
+
+    return _Limit()
+
+
+MAX_SOURCE_CHARS = 5_000_000
+# LibCST's parser is superlinear in the length of one expression chain
+# (a + b + ... or a.b().c()...); a line this dense would take minutes.
+MAX_LINE_OPERATORS = 1000
+_OPERATOR_CHARS = "+-*/.(%@&|^"
+
+
+def _precheck(source: str, path: str) -> None:
+    """Reject what LibCST cannot parse safely, with the reason a user understands.
+
+    CPython's own parser (``ast``, in C) runs first: it is a few percent of the
+    cost of LibCST's, gives the syntax error messages users know, and refuses
+    nesting that would make LibCST's parser overflow its stack.
+    """
+    import ast
+
+    if len(source) > MAX_SOURCE_CHARS:
+        raise SourceError(path, f"the file has {len(source):,} characters; torchlint skips files over "
+                                f"{MAX_SOURCE_CHARS:,} characters")
+    try:
+        ast.parse(source, filename=path)
+    except SyntaxError as e:
+        msg = e.msg or "invalid syntax"
+        loc = Location(e.lineno, max(e.offset or 1, 1)) if e.lineno else None
+        raise SourceError(path, f"SyntaxError: {msg}", loc) from None
+    except (RecursionError, MemoryError):
+        raise SourceError(path, "the file is too deeply nested for Python to compile; torchlint skipped it") from None
+    except ValueError as e:  # e.g. source code string cannot contain null bytes
+        raise SourceError(path, f"cannot parse: {e}") from None
+    for lineno, line in enumerate(source.splitlines(), 1):
+        if len(line) > 4 * MAX_LINE_OPERATORS:
+            ops = sum(line.count(c) for c in _OPERATOR_CHARS)
+            if ops > MAX_LINE_OPERATORS:
+                raise SourceError(path, f"line {lineno} has {ops:,} operators in one expression; torchlint skips "
+                                        f"files with lines this complex", Location(lineno, 1))
+
+
+def parse(source: str, path: str = "<string>"):
+    """Parse ``source`` with LibCST; raise :class:`SourceError` with a clear message when it cannot."""
+    _precheck(source, path)
+    import libcst as cst
+
+    try:
+        with _recursion_limit(10_000):
+            return cst.parse_module(source)
+    except cst.ParserSyntaxError as e:
+        msg = " ".join(str(e.message).split()) or "invalid syntax"
+        raise SourceError(path, f"SyntaxError: {msg}", Location(e.raw_line, e.raw_column + 1)) from None
+    except RecursionError:
+        raise SourceError(path, "the file is too deeply nested to parse") from None
+    except MemoryError:
+        raise SourceError(path, "the file is too large to parse") from None
+
+
+def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | None = None) -> list[Diagnostic]:
+    """Return the findings of the selected rules on ``source``, sorted.
+
+    ``select`` is an iterable of rule codes (None: the default rules).  No
+    suppression (``# noqa``) is applied here; that is the runner's job.
+    Raises :class:`SourceError` when the source cannot be parsed or analysed.
+    A rule that crashes yields one ``TL999`` diagnostic naming the rule and
+    the file; the other rules' findings are kept.
+    """
+    from torchlint import registry
+
+    rules = [r() for r in registry.iter_selected(select)]
+    if not rules:
+        return []
+    module = parse(source, path)
+
+    from torchlint.context import FileContext
+    from torchlint.interpreter import Interpreter
+
+    try:
+        with _recursion_limit(10_000):
+            analysis = Interpreter(module).run()
+    except RecursionError:
+        raise SourceError(path, "the file is too deeply nested to analyse") from None
+    ctx = FileContext(source, path, module, analysis)
+    found: list[Diagnostic] = []
+    for rule in rules:
+        try:
+            with _recursion_limit(10_000):
+                found.extend(rule.check(ctx))
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            found.append(Diagnostic(
+                code=INTERNAL_ERROR_CODE,
+                name="internal-error",
+                message=(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc} "
+                         f"[{where.filename.rsplit('/', 1)[-1]}:{where.lineno}]; please report this"),
+                severity="error",
+                filename=path,
+                location=Location(1, 1),
+                end_location=Location(1, 1),
+            ))
+    unique = {(d.sort_key(), d.code): d for d in found}
+    return sorted(unique.values(), key=Diagnostic.sort_key)
