@@ -1,0 +1,69 @@
+"""A fast pre-order walk over a LibCST tree.
+
+``CSTNode.visit`` and ``CSTNode.children`` rebuild nodes through the visitor
+machinery, which costs more than parsing on large files.  Rules that only need
+to *find* nodes walk the dataclass fields directly, skipping whitespace and
+punctuation.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import libcst as cst
+
+_SKIP = {"lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
+         "equal", "colon", "dot", "newline", "indent", "lbracket", "rbracket", "lbrace", "rbrace", "asynchronous",
+         "arrow", "star_tok"}
+_FIELDS: dict = {}
+
+
+def _fields(t) -> tuple:
+    names = _FIELDS.get(t)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(t)
+                      if f.name not in _SKIP and not f.name.startswith("whitespace"))
+        _FIELDS[t] = names
+    return names
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for name in _fields(type(node)):
+        v = getattr(node, name)
+        if isinstance(v, cst.CSTNode):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                if isinstance(x, cst.CSTNode):
+                    yield x
+
+
+_FULL_WALKS: list = []  # [(root, nodes)]: the last few whole-tree walks, shared by every rule of a file
+
+
+def walk(node: cst.CSTNode, prune=()) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), pre-order; subtrees of types in ``prune`` are not entered.
+
+    A whole-module walk is computed once and reused: several rules ask for it.
+    """
+    if not prune and isinstance(node, cst.Module):
+        for root, nodes in _FULL_WALKS:
+            if root is node:
+                return iter(nodes)
+        nodes = list(_walk(node, ()))
+        _FULL_WALKS.insert(0, (node, nodes))
+        del _FULL_WALKS[2:]
+        return iter(nodes)
+    return _walk(node, prune)
+
+
+def _walk(node, prune):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if prune and n is not node and isinstance(n, prune):
+            continue
+        kids = list(children(n))
+        kids.reverse()
+        stack.extend(kids)

@@ -1,0 +1,78 @@
+"""Small helpers shared by rules (source-level facts that are not abstract values)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from torchlint.sinks import _arg as call_arg  # noqa: F401  (re-exported)
+from torchlint.sinks import _given as arg_given  # noqa: F401
+
+
+def torch_alias(module: cst.Module) -> Optional[str]:
+    """The name ``torch`` is bound to at module level (``import torch`` / ``import torch as T``), if any."""
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        if isinstance(alias.name, cst.Name) and alias.name.value == "torch":
+                            if alias.asname is None:
+                                return "torch"
+                            if isinstance(alias.asname.name, cst.Name):
+                                return alias.asname.name.value
+                        if alias.asname is None and isinstance(alias.name, cst.Attribute):
+                            root = alias.name
+                            while isinstance(root, cst.Attribute):
+                                root = root.value
+                            if isinstance(root, cst.Name) and root.value == "torch":
+                                return "torch"
+    return None
+
+
+def dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        inner = dotted(node.value)
+        return f"{inner}.{node.attr.value}" if inner else ""
+    return ""
+
+
+def keyword_insert_edit(ctx, call: cst.Call, text: str):
+    """An edit that adds ``text`` (e.g. ``dtype=torch.float32``) as the last argument of ``call``."""
+    if call.args:
+        last = call.args[-1]
+        start, end = ctx.span(last.value)
+        return ctx.edit(end, end, f", {text}")
+    # no arguments: insert between the parentheses
+    _, end = ctx.span(call)
+    return ctx.edit(end - 1, end - 1, text)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+def statement_blocks(module: cst.Module):
+    """Every statement list of the module: the module body and each indented block, outermost first.
+
+    Walks statements only (never into expressions), which is several times cheaper than a full tree walk on
+    real files; a rule that looks for loops or blocks needs nothing more.
+    """
+    out = []
+    stack: list = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Module, cst.IndentedBlock)):
+            out.append(node)
+            stack.extend(reversed([s for s in node.body if not isinstance(s, cst.SimpleStatementLine)]))
+            continue
+        for name in _BLOCK_FIELDS:
+            v = getattr(node, name, None)
+            if v is None or isinstance(v, (str, tuple)) and not v:
+                continue
+            if isinstance(v, (list, tuple)):
+                stack.extend(reversed([x for x in v if isinstance(x, cst.CSTNode)]))
+            elif isinstance(v, cst.CSTNode) and not isinstance(v, cst.SimpleStatementSuite):
+                stack.append(v)
+    return out
