@@ -1,0 +1,505 @@
+"""TL008 backward-twice."""
+from __future__ import annotations
+
+import re
+
+from torchlint.registry import Rule
+
+
+class BackwardTwice(Rule):
+    code = "TL008"
+    name = "backward-twice"
+    summary = "a second backward() through a graph whose saved tensors the first one freed"
+    triggers = ("backward(",)
+    fix = "sometimes"
+    runtime_error = ("RuntimeError", "Trying to backward through the graph a second time")
+    doc = """
+## What it does
+Finds a second `t.backward()` on the same tensor when the first call did not
+pass `retain_graph=True`: twice in a row in the same block (the first pass may
+also be `torch.autograd.grad(t, ...)`), or once inside a loop that runs at
+least twice when `t` is computed before the loop. It also finds two losses
+built from one intermediate and backpropagated one after the other (a GAN
+step feeding the same, not detached, fake batch to both losses), and a loss
+built in a loop from an intermediate computed once before it.
+
+## Why is this bad?
+`backward()` frees the tensors its graph saved for the backward pass. A second
+pass through the same graph raises
+`RuntimeError: Trying to backward through the graph a second time (or directly
+access saved tensors after they have already been freed)`.
+
+Two losses that share an intermediate are the same bug: the first backward()
+frees the intermediate's graph, the second needs it. So is a loss built inside
+a loop from an intermediate computed once before the loop.
+
+## Example
+```python
+loss = criterion(model(x), y)
+loss.backward()
+loss.backward()
+```
+```python
+features = backbone(x)          # once
+for step in range(3):
+    loss = head(features).mean()
+    loss.backward()             # raises on the second iteration
+```
+
+## Use instead
+Recompute the loss for each backward pass, or keep the graph on purpose:
+```python
+loss.backward(retain_graph=True)
+loss.backward()
+```
+For a shared intermediate, compute it again, use `features.detach()` where
+its producer should not be trained (the discriminator's loss in a GAN), or sum
+the losses and call backward() once.
+
+## Fix safety
+For the straight-line case the fix adds `retain_graph=True` to the first call;
+it is **unsafe**, because a second pass doubles the gradients and keeps memory
+alive: recomputing may be what was meant. The loop case has no fix.
+
+## Known limits
+Only reported when certain: the graph must contain an op whose backward
+certainly needs saved tensors (a product, a loss, a layer...), and the loop
+must run a known number of times (`range(3)`) with no `break`, `continue`,
+`return`, `raise` or `yield` in its body. For the shared intermediate, the
+loss must be built from it in straight-line statements of the loop body by
+PyTorch operators, tensor methods, `torch` functions and `torch.nn` layers
+known to be differentiable; anything else (a helper function, a branch) keeps
+the rule silent. A name that a function rebinds with `global`, or a file that
+uses `exec`/`eval`, is not followed.
+"""
+
+    def check(self, ctx):
+        import libcst as cst
+
+        from torchlint.diagnostics import Fix
+        from torchlint.rulekit import call_arg, keyword_insert_edit
+        from torchlint.values import BoundMethod, Seq, Tensor
+
+        def certain(call) -> bool:
+            vals = [e.callee.receiver for e in ctx.analysis.calls.get(call, [])
+                    if isinstance(e.callee, BoundMethod) and e.callee.name == "backward"]
+            return bool(vals) and all(isinstance(v, Tensor) and v.requires_grad and v.saved for v in vals)
+
+        def given(arg) -> bool:
+            """Is the argument there and not literally False/None (unknown counts as given)?"""
+            if arg is None:
+                return False
+            if arg is ...:
+                return True
+            return not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"))
+
+        def retains(call, rpos=1, cpos=2) -> bool:
+            arg = call_arg(call, rpos, "retain_graph")
+            if arg is not None and arg is not ... and isinstance(arg.value, cst.Name) and arg.value.value == "None":
+                arg = None  # retain_graph=None: the default, which follows create_graph
+            if arg is not None:
+                return given(arg)
+            # retain_graph defaults to create_graph
+            return given(call_arg(call, cpos, "create_graph"))
+
+        src = ctx.source
+        if _DYNAMIC.search(src) and _dynamic(ctx.module):
+            return
+        rebound_elsewhere = _global_names(src)
+        # only blocks that backpropagate a plain name somewhere among their own statements matter
+        blocks = [b for b in _blocks(ctx.module) if any(_backward_stmt(st) is not None for st in b)]
+        for block in blocks:
+            seen: dict = {}  # name -> first backward call (straight line, not retained)
+            for stmt in block:
+                call = _backward_stmt(stmt)
+                if call is not None:
+                    name = call.func.value.value
+                    if name in seen and name not in rebound_elsewhere and certain(call):
+                        first = seen[name]
+                        by_grad = not (
+                            isinstance(first.func, cst.Attribute) and first.func.attr.value == "backward")
+                        kept = call_arg(first, 3 if by_grad else 1, "retain_graph")
+                        edit = ctx.replace(kept.value, "True") if kept not in (None, ...) \
+                            else keyword_insert_edit(ctx, first, "retain_graph=True")
+                        what = "torch.autograd.grad()" if by_grad else "backward()"
+                        fix = Fix(f"Keep the graph in the first {what} with retain_graph=True", (edit,), "unsafe")
+                        done = "differentiated by torch.autograd.grad()" if by_grad else "backpropagated"
+                        msg = (f"`{name}` was already {done} on line {ctx.line_of(first)} without "
+                               f"retain_graph=True, which freed its graph; recompute `{name}` or retain the graph")
+                        yield ctx.diagnostic(self, call, msg, "error", fix)
+                        seen.pop(name)
+                        continue
+                    if not retains(call):
+                        seen[name] = call
+                    continue
+                for name in list(seen):
+                    if _rebinds(stmt, name):
+                        seen.pop(name)
+                # g = torch.autograd.grad(loss, w) frees the graph just like loss.backward()
+                gcall = _autograd_grad_stmt(ctx, stmt)
+                if gcall is not None and not retains(gcall, 3, 4):
+                    seen[gcall.args[0].value.value] = gcall
+        for loop, block, index in (_counted_loops(ctx.module) if "range(" in src else ()):
+            if _escapes(loop.body):
+                continue
+            assigned = _assigned_names(loop.body)
+            body = _straight(loop.body)
+            for pos, stmt in enumerate(body):
+                call = _backward_stmt(stmt)
+                if call is None:
+                    continue
+                name = call.func.value.value
+                if retains(call) or name in rebound_elsewhere or not certain(call):
+                    continue
+                if name not in assigned:
+                    msg = (f"`{name}` is computed before this loop, so the second iteration backpropagates through a "
+                           f"graph the first one freed; compute `{name}` inside the loop")
+                    yield ctx.diagnostic(self, call, msg, "error")
+                    continue
+                shared = _shared_intermediate(ctx, name, body[:pos], block[:index], assigned | rebound_elsewhere)
+                if shared is not None:
+                    inter, where = shared
+                    msg = (f"`{name}` is built from `{inter}`, which is computed once before this loop (line "
+                           f"{ctx.line_of(where)}): the first backward() frees the graph behind `{inter}`, so the second "
+                           f"iteration raises; compute `{inter}` inside the loop, use `{inter}.detach()`, or pass "
+                           f"retain_graph=True")
+                    yield ctx.diagnostic(self, call, msg, "error")
+        # Straight line: two losses built from one intermediate (a GAN's `fake = G(z)` used, not detached, by
+        # the discriminator's loss and then by the generator's): the first backward() frees its graph.
+        for block in blocks:
+            if sum(_backward_stmt(st) is not None for st in block) < 2:
+                continue
+            for call, first, inter, where in _shared_in_block(ctx, block, rebound_elsewhere, retains):
+                if not certain(call):
+                    continue
+                name = call.func.value.value
+                msg = (f"`{name}` is built from `{inter}` (line {ctx.line_of(where)}), whose graph the backward() on "
+                       f"line {ctx.line_of(first)} already freed; build it from `{inter}.detach()`, recompute "
+                       f"`{inter}`, or pass retain_graph=True to the first backward()")
+                yield ctx.diagnostic(self, call, msg, "error")
+        _ = Seq
+
+
+def _blocks(module):
+    from torchlint.rulekit import statement_blocks
+
+    return [list(b.body) for b in statement_blocks(module)]
+
+
+def _backward_stmt(stmt):
+    """The call when ``stmt`` is exactly ``name.backward(...)``."""
+    import libcst as cst
+
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
+        call = stmt.body[0].value
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "backward" \
+                and isinstance(call.func.value, cst.Name):
+            return call
+    return None
+
+
+def _autograd_grad_stmt(ctx, stmt):
+    """The call when ``stmt`` is ``torch.autograd.grad(name, ...)`` (as a statement or assigned, maybe indexed)."""
+    import libcst as cst
+
+    from torchlint.values import ModuleRef
+
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+    if isinstance(value, cst.Subscript):
+        value = value.value
+    if not isinstance(value, cst.Call) or not value.args or value.args[0].keyword is not None \
+            or value.args[0].star or not isinstance(value.args[0].value, cst.Name):
+        return None
+    events = ctx.analysis.calls.get(value, [])
+    if events and all(isinstance(e.callee, ModuleRef) and e.callee.qual == "torch.autograd.grad" for e in events):
+        return value
+    return None
+
+
+def _assigned_names(root) -> set:
+    import libcst as cst
+
+    from torchlint.cstwalk import walk
+
+    names: set = set()
+
+    def add(t):
+        if isinstance(t, cst.Name):
+            names.add(t.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for el in t.elements:
+                add(el.value)
+        elif isinstance(t, cst.StarredElement):
+            add(t.value)
+
+    for n in walk(root, prune=(cst.FunctionDef, cst.ClassDef)):
+        if isinstance(n, cst.AssignTarget):
+            add(n.target)
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
+            add(n.target)
+        elif isinstance(n, cst.For):
+            add(n.target)
+        elif isinstance(n, cst.WithItem) and n.asname is not None:
+            add(n.asname.name)
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)) and n is not root:
+            names.add(n.name.value)
+    return names
+
+
+def _rebinds(stmt, name: str) -> bool:
+    """Could ``stmt`` change what ``name`` refers to (or free/rebuild its graph)?"""
+    import libcst as cst
+
+    if name in _assigned_names(stmt):
+        return True
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return True  # compound statements: be conservative
+    for small in stmt.body:
+        if isinstance(small, cst.Del):
+            return True
+    return False
+
+
+def _straight(body):
+    import libcst as cst
+
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else []
+
+
+def _counted_loops(module):
+    """for-loops over range(n) with a literal n >= 2 (they certainly run twice), with the block holding them
+    and their index in it: [(loop, block statements, index)]."""
+    import libcst as cst
+
+    out = []
+    where = {}
+    loops = []
+    for stmts in _blocks(module):
+        for i, st in enumerate(stmts):
+            if isinstance(st, cst.For):
+                where[id(st)] = (stmts, i)
+                loops.append(st)
+    for node in loops:
+        if node.orelse is not None:
+            continue
+        it = node.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args:
+            vals = [a.value for a in it.args]
+            if all(isinstance(v, cst.Integer) for v in vals) and len(vals) <= 2:
+                nums = [int(v.value) for v in vals]
+                count = nums[0] if len(nums) == 1 else nums[1] - nums[0]
+                if count >= 2:
+                    out.append((node, *where[id(node)]))
+    return out
+
+
+def _dynamic(module) -> bool:
+    """exec()/eval() can rebind any name."""
+    import libcst as cst
+
+    from torchlint.cstwalk import walk
+
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("exec", "eval")
+               for n in walk(module))
+
+
+_DYNAMIC = re.compile(r"(?<![\w.])(?:exec|eval)\s*\(")
+_GLOBAL = re.compile(r"(?:^|;)[ \t]*(?:global|nonlocal)[ \t]+([\w \t,]+)", re.M)
+
+
+def _global_names(source: str) -> set:
+    """Names some function rebinds through ``global``/``nonlocal``: a call may change them.  Read from the text
+    (a match inside a string only makes the rule more careful)."""
+    return {name.strip() for m in _GLOBAL.finditer(source) for name in m.group(1).split(",") if name.strip()}
+
+
+def _escapes(body) -> bool:
+    """Can an iteration end early (break, continue, return, raise, yield)? Nested functions do not count."""
+    import libcst as cst
+
+    from torchlint.cstwalk import walk
+
+    return any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
+               for n in walk(body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+
+
+# Tensor methods and torch functions whose result certainly carries the graph of their tensor inputs.
+_GRAPH_METHODS = set("""sum mean pow exp log abs sigmoid tanh relu view reshape flatten squeeze unsqueeze t transpose
+permute clone mul add sub div matmul mm bmm softmax log_softmax norm square sqrt neg expand contiguous float double
+sin cos prod amax amin logsumexp""".split())
+_GRAPH_FUNCTIONS = {f"torch.{n}" for n in """sum mean pow exp log abs sigmoid tanh relu reshape flatten squeeze
+unsqueeze transpose permute clone mul add sub div matmul mm bmm softmax log_softmax norm square sqrt neg prod amax
+amin logsumexp""".split()} | {f"torch.nn.functional.{n}" for n in """relu gelu silu tanh sigmoid softmax log_softmax
+linear mse_loss l1_loss smooth_l1_loss huber_loss binary_cross_entropy_with_logits""".split()}
+_GRAPH_OPERATORS = ("Add", "Subtract", "Multiply", "Divide", "MatrixMultiply", "Power")
+
+
+def _carries(ctx, node, names) -> bool:
+    """Does ``node`` certainly carry the autograd graph of a tensor bound to one of ``names``?"""
+    import libcst as cst
+
+    from torchlint.values import BoundMethod, ModuleRef, Tensor, TorchObject
+
+    if isinstance(node, cst.Name):
+        return node.value in names
+    if isinstance(node, cst.BinaryOperation):
+        return type(node.operator).__name__ in _GRAPH_OPERATORS and (
+            _carries(ctx, node.left, names) or _carries(ctx, node.right, names))
+    if isinstance(node, cst.UnaryOperation):
+        return type(node.operator).__name__ in ("Minus", "Plus") and _carries(ctx, node.expression, names)
+    if not isinstance(node, cst.Call) or any(a.star for a in node.args):
+        return False
+    events = ctx.analysis.calls.get(node, [])
+    if not events or not all(isinstance(e.result, Tensor) and e.result.requires_grad for e in events):
+        return False
+    inputs = [a.value for a in node.args if a.keyword is None]
+    callees = [e.callee for e in events]
+    if all(isinstance(c, BoundMethod) and isinstance(c.receiver, Tensor) and c.name in _GRAPH_METHODS
+           for c in callees) and isinstance(node.func, cst.Attribute):
+        return _carries(ctx, node.func.value, names) or any(_carries(ctx, v, names) for v in inputs)
+    if all(isinstance(c, ModuleRef) and c.qual in _GRAPH_FUNCTIONS for c in callees):
+        return any(_carries(ctx, v, names) for v in inputs)
+    if all(isinstance(c, TorchObject) and c.qual.startswith("torch.nn.") and _differentiable_module(c)
+           for c in callees):
+        return any(_carries(ctx, v, names) for v in inputs[:1])
+    return False
+
+
+def _shared_in_block(ctx, block, unsafe, retains):
+    """[(second backward call, first backward call, intermediate, its definition)] for backward() calls on two
+    different names of ``block`` whose values both carry one intermediate's graph (with saved tensors)."""
+    import libcst as cst
+
+    from torchlint.values import Tensor
+
+    cands: dict = {}     # intermediate -> its definition statement
+    carrying: dict = {}  # name -> set of intermediates its value carries
+    freed: dict = {}     # intermediate -> (first backward call, name backpropagated)
+    out = []
+    for stmt in block:
+        call = _backward_stmt(stmt)
+        if call is not None:
+            name = call.func.value.value
+            inters = carrying.get(name, set())
+            hit = next(((i, freed[i]) for i in sorted(inters) if i in freed and freed[i][1] != name), None)
+            if hit is not None and name not in unsafe:
+                inter, (first, _) = hit
+                out.append((call, first, inter, cands[inter]))
+                continue
+            if not retains(call):
+                for i in inters:
+                    freed.setdefault(i, (call, name))
+            continue
+        single = _single_assign(stmt)
+        rebound = _assigned_names(stmt) if not isinstance(stmt, cst.SimpleStatementLine) or single is None \
+            else {single[0]}
+        if single is None:
+            for n in rebound:
+                cands.pop(n, None)
+                carrying.pop(n, None)
+                freed.pop(n, None)
+            for n in list(carrying):
+                carrying[n] = {i for i in carrying[n] if i not in rebound}
+            continue
+        target, value = single
+        carried = {i for i in cands if target != i and _carries(ctx, value, {i} | {k for k, v in carrying.items()
+                                                                              if i in v})}
+        cands.pop(target, None)
+        freed.pop(target, None)
+        for n in list(carrying):
+            carrying[n] = {i for i in carrying[n] if i != target}
+        carrying[target] = carried
+        if target not in unsafe and isinstance(value, cst.Call):
+            events = ctx.analysis.calls.get(value, [])
+            if events and all(isinstance(e.result, Tensor) and e.result.requires_grad and e.result.saved
+                              and e.grad_enabled is not False for e in events):
+                cands[target] = stmt
+    return out
+
+
+def _differentiable_module(obj) -> bool:
+    """A torch.nn layer, loss or activation, or a Sequential made only of those."""
+    from torchlint.values import Seq, TorchObject
+
+    if obj.qual == "torch.nn.Sequential":
+        kids = obj.attr("children", None)
+        return isinstance(kids, Seq) and bool(kids.items) and all(
+            isinstance(k, TorchObject) and k.qual != "torch.nn.Sequential" and _layer_or_loss(k.qual)
+            for k in kids.items)
+    return _layer_or_loss(obj.qual)
+
+
+def _layer_or_loss(qual: str) -> bool:
+    from torchlint.api import CLASSES, load
+
+    load()
+    entry = CLASSES.get(qual)
+    return entry is not None and entry.group in ("layers", "loss", "activations") and not qual.endswith(
+        ("Embedding", "EmbeddingBag"))
+
+
+def _shared_intermediate(ctx, name, before, outer, unsafe):
+    """(intermediate name, its definition) when ``name`` is built in straight-line loop statements ``before``
+    from a tensor defined before the loop (in ``outer``, the statements preceding it in the same block) whose graph
+    certainly holds saved tensors."""
+    import libcst as cst
+
+    from torchlint.values import Tensor
+
+    # Candidate intermediates: simple `h = <call>` statements before the loop, not rebound in between.
+    candidates: dict = {}
+    for stmt in outer:
+        single = _single_assign(stmt)
+        for n in _assigned_names(stmt):
+            candidates.pop(n, None)
+        if single is None:
+            continue
+        target, value = single
+        if target in unsafe or not isinstance(value, cst.Call):
+            continue
+        events = ctx.analysis.calls.get(value, [])
+        if events and all(isinstance(e.result, Tensor) and e.result.requires_grad and e.result.saved
+                          and e.grad_enabled is not False for e in events):
+            candidates[target] = stmt
+    if not candidates:
+        return None
+    # Follow the graph through the loop body's straight-line assignments.
+    carrying: dict = {}  # loop-local name -> the intermediate it carries
+    for stmt in before:
+        single = _single_assign(stmt)
+        if single is None:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                for n in _assigned_names(stmt):
+                    carrying.pop(n, None)
+            else:
+                for n in _assigned_names(stmt):
+                    carrying.pop(n, None)
+            continue
+        target, value = single
+        found = None
+        for inter in candidates:
+            if _carries(ctx, value, {inter} | {k for k, v in carrying.items() if v == inter}):
+                found = inter
+                break
+        if found is not None and target not in candidates:
+            carrying[target] = found
+        else:
+            carrying.pop(target, None)
+    inter = carrying.get(name)
+    if inter is None:
+        return None
+    return inter, candidates[inter]
+
+
+def _single_assign(stmt):
+    """(name, value) when ``stmt`` is exactly ``name = value``."""
+    import libcst as cst
+
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+        a = stmt.body[0]
+        if len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name):
+            return a.targets[0].target.value, a.value
+    return None
