@@ -1,0 +1,392 @@
+"""Check files: prefilter, cache, parse and analyse (in parallel), suppress, fix.
+
+Per file: read the bytes; if none of the selected rules' trigger words occurs
+in them (:mod:`torchlint.prefilter`), the file is done: never decoded, never
+parsed, and libcst is never imported for it.  Otherwise look the file up in the
+content cache (:mod:`torchlint.cache`); on a miss, decode it (PEP 263 cookie or
+BOM), lint it with the rules whose triggers occur in it, apply ``# noqa`` and
+per-file-ignores, and store the result.  Files that need parsing go to a
+process pool when there is enough work to pay for it.  Results come back in the
+order of the input, whatever order the workers finish in, and are the same for
+any number of jobs, with or without the cache.
+
+Every file is guarded: an unreadable, undecodable, unparsable, huge or
+pathologically nested file gives one diagnostic (``E902``, ``E999``, or
+``TL999`` for a bug of ours) and the run goes on.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from torchlint.diagnostics import Diagnostic, Location, SourceError
+from torchlint.prefilter import needs_parsing, triggers, triggers_for  # noqa: F401  (re-exported)
+from torchlint.settings import Settings
+
+# Files over this size are not analysed (LibCST would need minutes and gigabytes).
+MAX_FILE_BYTES = 5_000_000
+# Files over this size are not even read for the prefilter.
+MAX_READ_BYTES = 256 * 1024 * 1024
+# A process pool pays for itself once this many bytes of source need parsing
+# (measured: see benchmarks/README.md); below it, one process does the work.
+POOL_MIN_BYTES = 40_000
+POOL_MIN_FILES = 2
+# Kept for callers of the first version of this module.
+POOL_THRESHOLD = POOL_MIN_FILES
+
+
+@dataclass
+class FileResult:
+    path: Path
+    diagnostics: list = field(default_factory=list)
+    error: Optional[Diagnostic] = None
+    source: Optional[str] = None
+    parsed: bool = False
+    applied: list = field(default_factory=list)  # fixes applied (fix mode)
+    fix_error: Optional[str] = None
+    diff: Optional[str] = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class FixMode:
+    fix: bool = False
+    unsafe: bool = False
+    diff: bool = False  # compute the diff, write nothing
+
+def _error(path, code: str, name: str, message: str, loc: Optional[Location] = None) -> Diagnostic:
+    loc = loc or Location(1, 1)
+    return Diagnostic(code=code, name=name, message=message, severity="error", filename=str(path), location=loc,
+                      end_location=loc)
+
+
+def _internal(path, what: str, exc: BaseException) -> Diagnostic:
+    return _error(path, "TL999", "internal-error",
+                  f"internal error while {what}: {type(exc).__name__}: {exc}; please report this")
+
+
+def decode(data: bytes, path) -> tuple:
+    """(text, encoding, has_bom); raises SourceError for undecodable bytes."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as e:
+        detail = e.msg if hasattr(e, "msg") else str(e)
+        raise SourceError(str(path), f"cannot decode the file: it is not valid UTF-8 and has no usable coding "
+                                     f"declaration (PEP 263): {detail}") from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        where = None
+        if isinstance(e, UnicodeDecodeError):
+            line = data.count(b"\n", 0, e.start) + 1
+            col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+            where = Location(line, col)
+        raise SourceError(str(path), f"cannot decode the file as {encoding}: "
+                                     f"{e.reason if hasattr(e, 'reason') else e}", where) from None
+    return text, encoding, encoding == "utf-8-sig"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` via a temporary file in the same directory; keep the file mode."""
+    import tempfile
+
+    st = path.stat()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".torchlint")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _per_file_codes(path: Path, settings: Settings) -> frozenset:
+    if not settings.per_file_ignores:
+        return frozenset()
+    from torchlint.discovery import relative_to_root
+    from torchlint.suppression import path_ignores
+
+    rel = relative_to_root(path, settings.project_root) or path.as_posix()
+    return path_ignores(rel, settings.per_file_ignores)
+
+
+def lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode = FixMode(),
+              rules: Optional[frozenset] = None) -> FileResult:
+    """Everything after the prefilter, for one file.  Never raises.
+
+    ``rules``: the codes to run (the selected rules whose triggers occur in the
+    file); None runs every selected rule.
+    """
+    try:
+        return _lint_file(path, data, settings, mode, rules)
+    except Exception as e:  # a bug outside the engine (suppression, notebook mapping, ...): report, go on
+        return FileResult(path, error=_internal(path, "checking this file", e), parsed=True)
+
+
+def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules) -> FileResult:
+    display = str(path)
+    result = FileResult(path, parsed=True)
+    try:
+        text, encoding, bom = decode(data, display)
+    except SourceError as e:
+        result.error = _error(display, "E902", "io-error", e.message, e.location)
+        return result
+    notebook = None
+    source = text
+    if path.suffix == ".ipynb":
+        try:
+            from torchlint import notebook as nbmod
+        except ImportError:  # pragma: no cover - notebooks not supported in this build
+            return FileResult(path, parsed=False)
+        try:
+            notebook = nbmod.load(text)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            result.error = _error(display, "E902", "io-error", f"not a valid Jupyter notebook: {e}")
+            return result
+        source = notebook.source
+    result.source = text
+    ignored = _per_file_codes(path, settings)
+    try:
+        from torchlint import suppression
+
+        def keep(diags, text=None):
+            return suppression.filter_diagnostics(diags, source if text is None else text,
+                                                  per_file_ignores_codes=ignored)
+    except ImportError:  # pragma: no cover - suppression not available: pass everything through
+        def keep(diags, text=None):
+            return list(diags)
+
+    from torchlint.engine import lint_source
+
+    select = sorted(settings.select if rules is None else rules)
+    try:
+        diags = keep(lint_source(source, display, select=select))
+    except SourceError as e:
+        result.error = _error(display, "E999", "syntax-error", e.message, e.location)
+        return result
+    except RecursionError:
+        result.error = _error(display, "E999", "syntax-error",
+                              "the file is too deeply nested to analyse; torchlint skipped it")
+        return result
+    except MemoryError:
+        result.error = _error(display, "E902", "io-error", "the file is too large to analyse; torchlint skipped it")
+        return result
+    except Exception as e:  # an engine bug: report it with the file, keep going
+        result.error = _internal(display, "analysing this file", e)
+        return result
+    if mode.fix and any(d.fix for d in diags):
+        import difflib
+
+        from torchlint.fixer import apply_fixes
+
+        fixed = apply_fixes(source, display, select=sorted(settings.select), unsafe=mode.unsafe or settings.unsafe_fixes,
+                            keep=keep)
+        result.fix_error = fixed.error
+        if fixed.applied:
+            new_text = fixed.source if notebook is None else _notebook_text(notebook, fixed.source)
+            result.applied = fixed.applied
+            if mode.diff:
+                result.diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True),
+                                                           fromfile=f"a/{display}", tofile=f"b/{display}"))
+            else:
+                try:
+                    out = new_text.encode(encoding)
+                    if bom and not out.startswith(b"\xef\xbb\xbf"):
+                        out = b"\xef\xbb\xbf" + out
+                    write_atomic(path, out)
+                except (OSError, UnicodeEncodeError) as e:
+                    result.fix_error = f"cannot write the fixed file: {e}"
+                    result.applied = []
+                    return _finish(result, diags, notebook, display)
+            diags = fixed.remaining
+    return _finish(result, diags, notebook, display)
+
+
+def _notebook_text(nb, fixed_source: str) -> str:
+    from torchlint import notebook as nbmod
+
+    return nbmod.write_back(nb, fixed_source)
+
+
+def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResult:
+    if notebook is not None:
+        from torchlint import notebook as nbmod
+
+        diags = [nbmod.map_diagnostic(notebook, d, display) for d in diags]
+    result.diagnostics = sorted(diags, key=Diagnostic.sort_key)
+    return result
+
+
+# -- the driver ------------------------------------------------------------------
+
+
+def check_files(files: list, settings: Settings, *, progress: Optional[Callable] = None,
+                mode: FixMode = FixMode()) -> list:
+    """Check ``files`` and return one :class:`FileResult` per file, in the order of ``files``."""
+    trig = triggers(settings.select)
+    results: list = [None] * len(files)
+    todo: list = []  # (index, path, data, key, rules)
+    done = 0
+    total = len(files)
+    use_cache = not mode.fix and not settings.no_cache
+    cache = None
+
+    def tick():
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    for i, path in enumerate(files):
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_READ_BYTES:
+                results[i] = FileResult(path, error=_error(path, "E902", "io-error",
+                                                           f"the file is {size:,} bytes; torchlint does not read "
+                                                           f"files over {MAX_READ_BYTES:,} bytes"))
+                tick()
+                continue
+            data = path.read_bytes()
+        except OSError as e:
+            results[i] = FileResult(path, error=_error(path, "E902", "io-error",
+                                                       f"cannot read the file: {e.strerror or e}"))
+            tick()
+            continue
+        rules = trig.rules_for(data) if trig else frozenset()
+        if not rules:
+            results[i] = FileResult(path, parsed=False)
+            tick()
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            results[i] = FileResult(path, parsed=False, error=_error(
+                path, "E902", "io-error", f"the file is {len(data):,} bytes; torchlint does not analyse files over "
+                                          f"{MAX_FILE_BYTES:,} bytes (exclude it, or split it)"))
+            tick()
+            continue
+        key = None
+        if use_cache:
+            if cache is None:
+                from torchlint import cache
+            try:
+                key = cache.key_for(data, settings, extra=",".join(sorted(_per_file_codes(path, settings))))
+                hit = cache.get(settings, key)
+            except Exception as e:  # never let the cache break a run
+                cache.warn(f"cache lookup failed: {type(e).__name__}: {e}")
+                key = hit = None
+            if hit is not None:
+                res = cache.load_result(hit, path)
+                if res is not None:
+                    results[i] = res
+                    tick()
+                    continue
+        todo.append((i, path, data, key, rules))
+
+    def finished(i, res):
+        results[i] = res
+        _store(settings, todo_keys[i], res)
+        tick()
+
+    todo_keys = {i: key for i, _, _, key, _ in todo}
+    jobs = settings.jobs or _usable_cores()
+    work = sum(len(t[2]) for t in todo)
+    if jobs > 1 and len(todo) >= POOL_MIN_FILES and work >= POOL_MIN_BYTES:
+        _run_pool(todo, settings, mode, min(jobs, len(todo)), finished)
+    else:
+        for i, path, data, key, rules in todo:
+            finished(i, lint_file(path, data, settings, mode, rules))
+    return results
+
+
+def _store(settings, key, res: FileResult) -> None:
+    if key is None:
+        return
+    from torchlint import cache
+
+    try:
+        cache.store_result(settings, key, res)
+    except Exception as e:  # never let the cache break a run
+        cache.warn(f"cannot write the cache: {type(e).__name__}: {e}")
+
+
+# -- process pool plumbing ----------------------------------------------------
+
+
+def _worker_init():
+    import libcst  # noqa: F401  (pay the imports once per worker)
+
+    import torchlint.engine  # noqa: F401
+    import torchlint.interpreter  # noqa: F401
+    from torchlint import registry, suppression  # noqa: F401
+
+    registry.load_rules()
+
+
+def _worker(job):
+    path, data, settings, mode, rules = job
+    return lint_file(Path(path), data, settings, mode, rules)
+
+
+def _pool_context():
+    """Fork where it exists: the workers inherit the engine the parent imported, for free.
+
+    (Workers never print or take locks a parent thread could hold at fork time;
+    where fork does not exist, the platform's default start method is used and
+    each worker imports the engine once.)
+    """
+    import multiprocessing as mp
+
+    if "fork" in mp.get_all_start_methods():
+        _worker_init()
+        return mp.get_context("fork"), None
+    return None, _worker_init
+
+
+def _run_pool(todo, settings, mode, workers: int, finished) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx, init = _pool_context()
+    # Longest first, so that one big file does not finish alone at the end.
+    order = sorted(todo, key=lambda t: (-len(t[2]), t[0]))
+    failed = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init) as pool:
+        futures = {pool.submit(_worker, (str(p), data, settings, mode, rules)): (i, p, data, rules)
+                   for i, p, data, key, rules in order}
+        for fut in as_completed(futures):
+            i, p, data, rules = futures[fut]
+            try:
+                res = fut.result()
+            except BrokenProcessPool:
+                failed.append((i, p, data, rules))
+                continue
+            except Exception as e:  # pickling trouble and the like: report it with the file
+                res = FileResult(Path(p), error=_internal(p, "checking this file in a worker process", e), parsed=True)
+            finished(i, res)
+    # A worker died (a crash in native code, the OOM killer): find the culprit by
+    # re-running each affected file alone in a fresh process.
+    for i, p, data, rules in sorted(failed, key=lambda t: t[0]):
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init) as pool:
+            try:
+                res = pool.submit(_worker, (str(p), data, settings, mode, rules)).result()
+            except Exception as e:
+                res = FileResult(Path(p), parsed=True, error=_internal(
+                    p, "checking this file (the worker process died)", e))
+        finished(i, res)
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
