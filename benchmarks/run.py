@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Benchmark torchlint against Ruff and TorchFix on a directory of Python files.
+
+    python benchmarks/run.py PATH [--vs-ruff] [--vs-torchfix] [--runs N] [--json]
+
+Measured in one run, alternating the tools round by round (so that machine noise
+hits every tool alike), each command in a fresh process:
+
+* torchlint cold (``--no-cache``) and warm (its cache filled, nothing changed);
+* torchlint on one file without trigger words, and on one file with a
+  ``backward(`` call;
+* the plain ``libcst.parse_module`` floor over the files torchlint parses;
+* with ``--vs-ruff``: ``ruff check --select ALL --no-cache``, and Ruff warm;
+* with ``--vs-torchfix``: ``torchfix`` (one run: it is slow).
+
+Reports medians, ratios (to Ruff, and to the LibCST parse floor), peak resident
+memory of the largest process of each tool (``getrusage(RUSAGE_CHILDREN)``), and
+files parsed versus skipped by the prefilter.  It also checks that torchlint's
+findings are identical cold, warm, with ``--jobs 1`` and with ``--jobs 2``.
+
+Python bytecode: the tools run with bytecode caching on (as after a ``pip
+install``), even when ``PYTHONDONTWRITEBYTECODE`` is set in this environment;
+``--no-bytecode`` keeps the environment as it is.
+
+It is not part of the test suite's pass/fail.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "dt = time.perf_counter() - t\n"
+    "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
+)
+
+TARGETS = {  # issue 5
+    "torchlint cold / ruff": 1.0,
+    "torchlint warm / ruff warm": 1.0,
+    "torchlint warm (s)": 0.25,
+    "torchlint 1 file, no triggers (s)": 0.08,
+    "torchlint 1 file with backward (s)": 0.35,
+    "peak MiB per process": 150,
+}
+
+
+def measure(cmd, cwd, env):
+    """(seconds, peak RSS in MiB of the largest process, exit code) of one command, in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], cwd=cwd, capture_output=True, text=True, env=env)
+    dt, rss, rc = out.stdout.split()
+    return float(dt), int(rss) / 1024, int(rc)
+
+
+def python_files(root: Path) -> list:
+    skip = {".torchlint_cache", ".git", "__pycache__", ".ruff_cache"}
+    return sorted(p for p in root.rglob("*.py") if not skip & set(p.parts))
+
+
+def parse_floor_cmd(files: list, listing: Path) -> list:
+    listing.write_text("\n".join(str(f) for f in files))
+    code = ("import sys, libcst\n"
+            "for line in open(sys.argv[1]).read().splitlines():\n"
+            "    try:\n"
+            "        libcst.parse_module(open(line, 'rb').read())\n"
+            "    except Exception:\n"
+            "        pass\n")
+    return [sys.executable, "-c", code, str(listing)]
+
+
+def snapshot(dest: Path) -> str:
+    import torchlint
+    from torchlint import registry
+
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(torchlint.__file__).parent, dest / "torchlint", ignore=ignore)
+    rules = Path(registry._import_rules_package().__path__[0])
+    if not (dest / "torchlint" / "rules").exists():
+        shutil.copytree(rules, dest / "torchlint" / "rules", ignore=ignore)
+    return str(dest)
+
+
+def find_tool(name: str, given):
+    if given:
+        return given
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else shutil.which(name)
+
+
+def findings(cmd, cwd, env) -> list:
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    try:
+        data = json.loads(r.stdout or "[]")
+    except ValueError:
+        return [("unparsable output", r.returncode, r.stdout[-500:], r.stderr[-500:])]
+    return sorted((d.get("filename"), d.get("location", {}).get("row"), d.get("location", {}).get("column"),
+                   d.get("code"), d.get("message")) for d in data)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("path", type=Path)
+    ap.add_argument("--vs-ruff", action="store_true", help="also time ruff check --select ALL --no-cache")
+    ap.add_argument("--vs-torchfix", action="store_true", help="also time torchfix")
+    ap.add_argument("--torchfix", default=None, help="path of the torchfix executable")
+    ap.add_argument("--ruff", default=None, help="path of the ruff executable")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=None, help="--jobs for torchlint (default: its own)")
+    ap.add_argument("--no-bytecode", action="store_true", help="keep PYTHONDONTWRITEBYTECODE as it is")
+    ap.add_argument("--no-snapshot", action="store_true",
+                    help="run torchlint from where it is installed, not from a frozen copy of its code")
+    ap.add_argument("--no-consistency", action="store_true", help="skip the cold/warm/--jobs findings comparison")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args(argv)
+
+    root = args.path.resolve()
+    if not root.is_dir():
+        ap.error(f"{root} is not a directory")
+    env = dict(os.environ)
+    if not args.no_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    from torchlint import registry
+    from torchlint.prefilter import triggers
+
+    files = python_files(root)
+    trig = triggers({r.code for r in registry.all_rules() if r.default})
+    parsed = [f for f in files if trig.matches(f.read_bytes())]
+    parsed_set = set(parsed)
+    skipped = [f for f in files if f not in parsed_set]
+    work = Path(tempfile.mkdtemp(prefix="torchlint-bench-"))
+    if not args.no_snapshot:
+        # A frozen copy of the code: the cache key hashes torchlint's sources, so an edit in the
+        # checkout during the benchmark would otherwise turn warm runs into cold ones.
+        env["PYTHONPATH"] = snapshot(work / "src")
+        where = subprocess.run([sys.executable, "-c", "import torchlint, torchlint.rules as r; print(r.__file__)"],
+                               env=env, cwd=root, capture_output=True, text=True).stdout.strip()
+        if not where.startswith(env["PYTHONPATH"]):
+            print(f"warning: the code snapshot is not used ({where}); timing the installed code", file=sys.stderr)
+    cache = work / "cache"
+    tl = [sys.executable, "-m", "torchlint", "check", "--exit-zero", "--output-format", "concise", "--isolated"]
+    if args.jobs:
+        tl += ["--jobs", str(args.jobs)]
+    one_plain = skipped[len(skipped) // 2] if skipped else None
+    with_backward = [f for f in parsed if b".backward(" in f.read_bytes()]
+    one_backward = with_backward[len(with_backward) // 2] if with_backward else (parsed[0] if parsed else None)
+
+    tools = {
+        "torchlint cold": tl + ["--no-cache", str(root)],
+        "torchlint cold --jobs 1": tl + ["--no-cache", "--jobs", "1", str(root)],
+        "torchlint warm": tl + ["--cache-dir", str(cache), str(root)],
+        "libcst parse floor": parse_floor_cmd(parsed, work / "parsed.txt"),
+    }
+    if one_plain:
+        tools["torchlint 1 file, no triggers"] = tl + ["--no-cache", str(one_plain)]
+    if one_backward:
+        tools["torchlint 1 file with backward"] = tl + ["--no-cache", str(one_backward)]
+    ruff = find_tool("ruff", args.ruff)
+    if args.vs_ruff and ruff:
+        tools["ruff --select ALL --no-cache"] = [ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero",
+                                                 "--isolated", "-q", str(root)]
+        tools["ruff warm"] = [ruff, "check", "--select", "ALL", "--exit-zero", "--isolated", "-q",
+                              "--cache-dir", str(work / "ruff-cache"), str(root)]
+    elif args.vs_ruff:
+        print("ruff not found: skipping it", file=sys.stderr)
+    torchfix = find_tool("torchfix", args.torchfix)
+    if args.vs_torchfix and torchfix:
+        tools["torchfix"] = [torchfix, str(root)]
+    elif args.vs_torchfix:
+        print("torchfix not found: skipping it (pip install torchfix, in a separate venv: it pins libcst<1.6)",
+              file=sys.stderr)
+
+    # warm-up: write bytecode, fill the caches the warm runs rely on
+    for name, cmd in tools.items():
+        if name != "torchfix":
+            measure(cmd, root, env)
+    times: dict = {k: [] for k in tools}
+    peaks: dict = {k: 0.0 for k in tools}
+    runs = {k: (1 if k == "torchfix" else args.runs) for k in tools}
+    for i in range(args.runs):
+        for name, cmd in tools.items():
+            if i >= runs[name]:
+                continue
+            dt, rss, rc = measure(cmd, root, env)
+            times[name].append(dt)
+            peaks[name] = max(peaks[name], rss)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+
+    consistent = None
+    if not args.no_consistency:
+        base = [sys.executable, "-m", "torchlint", "check", "--exit-zero", "--output-format", "json", "--isolated"]
+        runs_found = {
+            "cold --jobs 1": findings(base + ["--no-cache", "--jobs", "1", str(root)], root, env),
+            "cold --jobs 2": findings(base + ["--no-cache", "--jobs", "2", str(root)], root, env),
+            "warm": findings(base + ["--cache-dir", str(cache), str(root)], root, env),
+        }
+        first = next(iter(runs_found.values()))
+        consistent = {"identical": all(v == first for v in runs_found.values()), "findings": len(first),
+                      "codes": sorted({f[3] for f in first if len(f) > 3 and f[3]})}
+
+    ruff_cold = med.get("ruff --select ALL --no-cache")
+    ruff_warm = med.get("ruff warm")
+    tl_peak = max(v for k, v in peaks.items() if k.startswith("torchlint"))
+    result = {
+        "path": str(root), "files": len(files), "parsed": len(parsed), "skipped": len(skipped),
+        "parsed_bytes": sum(f.stat().st_size for f in parsed), "total_bytes": sum(f.stat().st_size for f in files),
+        "one_file_no_triggers": str(one_plain) if one_plain else None,
+        "one_file_with_backward": str(one_backward) if one_backward else None,
+        "runs": args.runs, "cpus": len(os.sched_getaffinity(0)), "bytecode": not args.no_bytecode,
+        "median_seconds": med, "peak_rss_mib": peaks,
+        "ratios": {
+            "torchlint cold / ruff": med["torchlint cold"] / ruff_cold if ruff_cold else None,
+            "torchlint warm / ruff warm": med["torchlint warm"] / ruff_warm if ruff_warm else None,
+            "torchlint cold / libcst parse floor": med["torchlint cold"] / med["libcst parse floor"],
+            "libcst parse floor / ruff": med["libcst parse floor"] / ruff_cold if ruff_cold else None,
+            "torchfix / torchlint cold": med["torchfix"] / med["torchlint cold"] if "torchfix" in med else None,
+            "torchfix / ruff": med["torchfix"] / ruff_cold if "torchfix" in med and ruff_cold else None,
+        },
+        "targets": {
+            "torchlint cold / ruff": (med["torchlint cold"] / ruff_cold if ruff_cold else None, 1.0),
+            "torchlint warm / ruff warm": (med["torchlint warm"] / ruff_warm if ruff_warm else None, 1.0),
+            "torchlint warm (s)": (med["torchlint warm"], 0.25),
+            "torchlint 1 file, no triggers (s)": (med.get("torchlint 1 file, no triggers"), 0.08),
+            "torchlint 1 file with backward (s)": (med.get("torchlint 1 file with backward"), 0.35),
+            "torchlint peak MiB per process": (tl_peak, 150),
+        },
+        "consistency": consistent,
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{root}: {len(files)} Python files, {len(parsed)} parsed by torchlint "
+          f"({result['parsed_bytes'] / 1e6:.2f} of {result['total_bytes'] / 1e6:.2f} MB), {len(skipped)} skipped by "
+          f"the prefilter; {args.runs} runs, {result['cpus']} CPUs")
+    print(f"| {'tool':<32} | {'median s':>9} | {'peak MiB':>9} |")
+    print(f"| {'-' * 32} | {'-' * 9}:| {'-' * 9}:|")
+    for k in tools:
+        if k in med:
+            print(f"| {k:<32} | {med[k]:>9.3f} | {peaks[k]:>9.1f} |")
+    print()
+    print(f"| {'ratio':<38} | {'value':>7} |")
+    print(f"| {'-' * 38} | {'-' * 7}:|")
+    for k, v in result["ratios"].items():
+        if v is not None:
+            print(f"| {k:<38} | {v:>7.2f} |")
+    print()
+    print(f"| {'target':<38} | {'value':>7} | {'target':>7} | {'met':>4} |")
+    print(f"| {'-' * 38} | {'-' * 7}:| {'-' * 7}:| {'-' * 4} |")
+    for k, (v, t) in result["targets"].items():
+        if v is not None:
+            print(f"| {k:<38} | {v:>7.3f} | {t:>7} | {'yes' if v <= t else 'NO':>4} |")
+    if consistent is not None:
+        print()
+        print(f"findings cold --jobs 1 / cold --jobs 2 / warm identical: {consistent['identical']} "
+              f"({consistent['findings']} findings, codes {', '.join(consistent['codes']) or '-'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
