@@ -87,6 +87,22 @@ def test_rules_table_and_json():
     assert lines[0].startswith("TL001\tbackward-non-scalar\ton\tfix=")
 
 
+def test_docs_rules_md_is_generated_and_every_rule_url_resolves():
+    """docs/rules.md is what `torchlint rules --output-format markdown` prints, and each
+    rule's url (used by json, sarif and the flake8 plugin) points at an anchor in it."""
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    out = tl("rules", "--output-format", "markdown").stdout
+    assert out == page, "docs/rules.md is stale: run `torchlint rules --output-format markdown > docs/rules.md`"
+    for r in all_rules():
+        path, _, anchor = r.url().partition("#")
+        assert path.endswith("docs/rules.md")
+        assert f'<a id="{anchor}"></a>' in page, r.code
+        assert f"## {r.code} `{r.name}`" in page
+        assert "### What it does" in page.split(f"## {r.code} ", 1)[1]
+
+
 def test_api_coverage():
     cov = json.loads(tl("api-coverage", "--output-format", "json").stdout)
     assert cov["names"] >= 300
