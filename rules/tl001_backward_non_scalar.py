@@ -11,6 +11,7 @@ class BackwardNonScalar(Rule):
     # Every backward sink TL001 knows is a call spelled "...backward(": t.backward(),
     # torch.autograd.backward(...), accelerator.backward(...), self.manual_backward(...).
     triggers = ("backward(",)
+    site_calls = ("~backward",)  # .backward(), autograd.backward, accelerator.backward, manual_backward, ...
     fix = "sometimes"
     runtime_error = ("RuntimeError", "grad can be implicitly created only for")
     doc = """

@@ -11,6 +11,7 @@ class GradNonScalarOutputs(Rule):
     # torch.autograd.grad and torch.autograd.functional.vjp are reached only through a
     # spelling that names "autograd" (torch.autograd.grad, from torch import autograd, ...).
     triggers = ("autograd",)
+    site_calls = ("grad", "vjp")
     fix = "sometimes"
     # "grad can be implicitly created only for scalar outputs" or "The vector v can only be None ..."
     runtime_error = ("RuntimeError", "only")

@@ -11,6 +11,7 @@ class FunctionalGradNonScalar(Rule):
     # Every spelling (torch.func.grad, from torch import func, T.func.grad, functorch.grad,
     # torch._functorch...) has "func" in the file, and grad/grad_and_value has "grad".
     triggers = (("func", "grad"),)
+    site_calls = ("grad", "grad_and_value")
     fix = "none"
     runtime_error = ("RuntimeError", "Expected f(*args) to return a scalar Tensor")
     doc = """

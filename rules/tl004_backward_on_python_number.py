@@ -9,6 +9,7 @@ class BackwardOnPythonNumber(Rule):
     name = "backward-on-python-number"
     summary = "backward() on a Python number or list made from a tensor (.item(), float(), .tolist(), .numpy())"
     triggers = ("backward(",)
+    site_calls = ("~backward",)
     fix = "sometimes"
     runtime_error = ("AttributeError", "has no attribute 'backward'")
     doc = """

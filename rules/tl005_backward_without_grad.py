@@ -9,6 +9,7 @@ class BackwardWithoutGrad(Rule):
     name = "backward-without-grad"
     summary = "backward() on a tensor that cannot require grad (no_grad, detach, no input requires grad)"
     triggers = ("backward(",)
+    site_calls = ("~backward",)
     fix = "none"
     runtime_error = ("RuntimeError", "does not require grad")
     doc = """

@@ -13,6 +13,9 @@ class IntegerRequiresGrad(Rule):
     summary = "requires_grad on an integer or boolean tensor (factory, nn.Parameter or requires_grad_())"
     # requires_grad=<anything that is True>, .requires_grad_(), nn.Parameter(...) (requires grad by default)
     triggers = ("requires_grad", "Parameter")
+    site_calls = ("requires_grad_", "Parameter")
+    site_keywords = ("requires_grad",)
+    site_stores = ("requires_grad",)
     fix = "sometimes"
     # factories: "Only Tensors of floating point and complex dtype can require gradients";
     # requires_grad_(): "only Tensors of floating point dtype can require gradients"

@@ -14,6 +14,7 @@ class MissingZeroGrad(Rule):
     summary = "a training loop calls backward() and optimizer.step() but never clears gradients"
     # both words are needed (a tuple is an AND group)
     triggers = (("backward(", "step("),)
+    site_calls = ("~backward",)
     fix = "sometimes"
     runtime_error = None  # the bug does not raise: gradients silently accumulate
     doc = """

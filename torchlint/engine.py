@@ -34,7 +34,7 @@ MAX_LINE_OPERATORS = 1000
 _OPERATOR_CHARS = "+-*/.(%@&|^"
 
 
-def _precheck(source: str, path: str) -> None:
+def _precheck(source: str, path: str):
     """Reject what LibCST cannot parse safely, with the reason a user understands.
 
     CPython's own parser (``ast``, in C) runs first: it is a few percent of the
@@ -47,7 +47,7 @@ def _precheck(source: str, path: str) -> None:
         raise SourceError(path, f"the file has {len(source):,} characters; torchlint skips files over "
                                 f"{MAX_SOURCE_CHARS:,} characters")
     try:
-        ast.parse(source, filename=path)
+        tree = ast.parse(source, filename=path)
     except SyntaxError as e:
         msg = e.msg or "invalid syntax"
         loc = Location(e.lineno, max(e.offset or 1, 1)) if e.lineno else None
@@ -62,11 +62,16 @@ def _precheck(source: str, path: str) -> None:
             if ops > MAX_LINE_OPERATORS:
                 raise SourceError(path, f"line {lineno} has {ops:,} operators in one expression; torchlint skips "
                                         f"files with lines this complex", Location(lineno, 1))
+    return tree
 
 
 def parse(source: str, path: str = "<string>"):
     """Parse ``source`` with LibCST; raise :class:`SourceError` with a clear message when it cannot."""
     _precheck(source, path)
+    return _parse_cst(source, path)
+
+
+def _parse_cst(source: str, path: str):
     import libcst as cst
 
     try:
@@ -81,12 +86,16 @@ def parse(source: str, path: str = "<string>"):
         raise SourceError(path, "the file is too large to parse") from None
 
 
-def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | None = None) -> list[Diagnostic]:
+def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | None = None,
+                gate: bool = True) -> list[Diagnostic]:
     """Return the findings of the selected rules on ``source``, sorted.
 
     ``select`` is an iterable of rule codes (None: the default rules).  No
     suppression (``# noqa``) is applied here; that is the runner's job.
     Raises :class:`SourceError` when the source cannot be parsed or analysed.
+    With ``gate`` (the default), rules with no site in the file (see
+    :mod:`torchlint.sites`) are dropped before LibCST parses it, and a file
+    left with no rule is not parsed by LibCST at all.
     A rule that crashes yields one ``TL999`` diagnostic naming the rule and
     the file; the other rules' findings are kept.
     """
@@ -95,7 +104,16 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     rules = [r() for r in registry.iter_selected(select)]
     if not rules:
         return []
-    module = parse(source, path)
+    tree = _precheck(source, path)
+    if gate:
+        from torchlint.sites import has_site, summarize
+
+        sites = summarize(tree)
+        rules = [r for r in rules if has_site(r, sites)]
+        if not rules:
+            return []
+    del tree
+    module = _parse_cst(source, path)
 
     from torchlint.context import FileContext
     from torchlint.interpreter import Interpreter

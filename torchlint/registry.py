@@ -34,6 +34,11 @@ class Rule:
     * ``summary`` – one line for ``torchlint rules``;
     * ``triggers`` – words whose presence in a file's bytes is necessary for the
       rule to fire (the prefilter skips files without any of them);
+    * ``site_calls``, ``site_keywords``, ``site_stores`` – the syntax a finding
+      needs (callee names, ``~part`` for any callee containing ``part``;
+      keyword argument names; assigned attribute names).  A file whose tree
+      has none of them is not handed to LibCST for this rule (see
+      :mod:`torchlint.sites`); a rule declaring none always runs;
     * ``fix`` – ``"always"``, ``"sometimes"`` or ``"none"``;
     * ``default`` – whether the rule is on without ``--select``;
     * ``doc`` – Markdown with Ruff's sections (What it does / Why is this bad? /
@@ -44,6 +49,9 @@ class Rule:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     triggers: ClassVar[tuple[str, ...]] = ()
+    site_calls: ClassVar[tuple[str, ...]] = ()
+    site_keywords: ClassVar[tuple[str, ...]] = ()
+    site_stores: ClassVar[tuple[str, ...]] = ()
     fix: ClassVar[str] = "none"
     default: ClassVar[bool] = True
     doc: ClassVar[str] = ""
