@@ -9,13 +9,13 @@ hits every tool alike), each command in a fresh process:
 * torchlint cold (``--no-cache``) and warm (its cache filled, nothing changed);
 * torchlint on one file without trigger words, and on one file with a
   ``backward(`` call;
-* the plain ``libcst.parse_module`` floor over the files torchlint parses;
+* the plain ``libcst.parse_module`` floor over the files torchlint hands to LibCST;
 * with ``--vs-ruff``: ``ruff check --select ALL --no-cache``, and Ruff warm;
 * with ``--vs-torchfix``: ``torchfix`` (one run: it is slow).
 
 Reports medians, ratios (to Ruff, and to the LibCST parse floor), peak resident
 memory of the largest process of each tool (``getrusage(RUSAGE_CHILDREN)``), and
-files parsed versus skipped by the prefilter.  It also checks that torchlint's
+files skipped by the prefilter, checked with ast, and parsed with LibCST.  It also checks that torchlint's
 findings are identical cold, warm, with ``--jobs 1`` and with ``--jobs 2``.
 
 Python bytecode: the tools run with bytecode caching on (as after a ``pip
@@ -64,6 +64,20 @@ def measure(cmd, cwd, env):
 def python_files(root: Path) -> list:
     skip = {".torchlint_cache", ".git", "__pycache__", ".ruff_cache"}
     return sorted(p for p in root.rglob("*.py") if not skip & set(p.parts))
+
+
+def has_sites(path: Path) -> bool:
+    """Whether the site gate (torchlint.sites) sends this file to LibCST for some default rule."""
+    import ast
+
+    from torchlint import registry
+    from torchlint.sites import has_site, summarize
+
+    try:
+        sites = summarize(ast.parse(path.read_bytes()))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(has_site(r, sites) for r in registry.all_rules() if r.default)
 
 
 def parse_floor_cmd(files: list, listing: Path) -> list:
@@ -133,9 +147,10 @@ def main(argv=None) -> int:
 
     files = python_files(root)
     trig = triggers({r.code for r in registry.all_rules() if r.default})
-    parsed = [f for f in files if trig.matches(f.read_bytes())]
-    parsed_set = set(parsed)
-    skipped = [f for f in files if f not in parsed_set]
+    prefiltered = [f for f in files if trig.matches(f.read_bytes())]
+    parsed = [f for f in prefiltered if has_sites(f)]  # the files torchlint hands to LibCST
+    prefiltered_set = set(prefiltered)
+    skipped = [f for f in files if f not in prefiltered_set]
     work = Path(tempfile.mkdtemp(prefix="torchlint-bench-"))
     if not args.no_snapshot:
         # A frozen copy of the code: the cache key hashes torchlint's sources, so an edit in the
@@ -210,7 +225,8 @@ def main(argv=None) -> int:
     ruff_warm = med.get("ruff warm")
     tl_peak = max(v for k, v in peaks.items() if k.startswith("torchlint"))
     result = {
-        "path": str(root), "files": len(files), "parsed": len(parsed), "skipped": len(skipped),
+        "path": str(root), "files": len(files), "prefiltered": len(prefiltered), "parsed": len(parsed),
+        "skipped": len(skipped),
         "parsed_bytes": sum(f.stat().st_size for f in parsed), "total_bytes": sum(f.stat().st_size for f in files),
         "one_file_no_triggers": str(one_plain) if one_plain else None,
         "one_file_with_backward": str(one_backward) if one_backward else None,
@@ -238,9 +254,10 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{root}: {len(files)} Python files, {len(parsed)} parsed by torchlint "
-          f"({result['parsed_bytes'] / 1e6:.2f} of {result['total_bytes'] / 1e6:.2f} MB), {len(skipped)} skipped by "
-          f"the prefilter; {args.runs} runs, {result['cpus']} CPUs")
+    print(f"{root}: {len(files)} Python files: {len(skipped)} skipped by the trigger prefilter, "
+          f"{len(prefiltered)} checked with ast, {len(parsed)} of those parsed with LibCST "
+          f"({result['parsed_bytes'] / 1e6:.2f} of {result['total_bytes'] / 1e6:.2f} MB); "
+          f"{args.runs} runs, {result['cpus']} CPUs")
     print(f"| {'tool':<32} | {'median s':>9} | {'peak MiB':>9} |")
     print(f"| {'-' * 32} | {'-' * 9}:| {'-' * 9}:|")
     for k in tools:
