@@ -4,7 +4,8 @@
     python benchmarks/profile_phases.py PATH [--top N]
 
 Phases, for the files the prefilter lets through: the CPython pre-parse guard
-(``engine._precheck``), ``libcst.parse_module``, the abstract interpreter, and
+(``engine._precheck``), the site gate (``torchlint.sites``), then for the files
+with a site ``libcst.parse_module``, the abstract interpreter, and
 each selected rule's ``check`` (with the rules the runner would run on that
 file).  CPU time (``time.process_time``), so other load on the machine matters
 less than for wall-clock timings.  Also lists the slowest files.
@@ -30,15 +31,17 @@ def main(argv=None) -> int:
     from torchlint.context import FileContext
     from torchlint.interpreter import Interpreter
     from torchlint.prefilter import triggers
+    from torchlint.sites import has_site, summarize
 
     imports = time.process_time() - t0
     codes = sorted(r.code for r in registry.all_rules() if r.default)
     trig = triggers(codes)
-    phases = {"prefilter (all files)": 0.0, "precheck (ast)": 0.0, "libcst parse": 0.0, "interpreter": 0.0}
+    phases = {"prefilter (all files)": 0.0, "precheck (ast)": 0.0, "site gate": 0.0, "libcst parse": 0.0,
+              "interpreter": 0.0}
     per_rule: dict = {}
     slow = []
     files = sorted(p for p in args.path.rglob("*.py") if ".torchlint_cache" not in p.parts)
-    parsed = 0
+    parsed = gated = 0
     for p in files:
         data = p.read_bytes()
         t = time.process_time()
@@ -46,13 +49,22 @@ def main(argv=None) -> int:
         phases["prefilter (all files)"] += time.process_time() - t
         if not rules:
             continue
-        parsed += 1
+        gated += 1
         start = time.process_time()
         src = data.decode("utf-8", "replace")
         try:
             t = time.process_time()
-            engine._precheck(src, str(p))
+            tree = engine._precheck(src, str(p))
             t1 = time.process_time()
+            sites = summarize(tree)
+            selected = [r for r in registry.iter_selected(sorted(rules)) if has_site(r, sites)]
+            tg = time.process_time()
+            phases["site gate"] += tg - t1
+            if not selected:
+                phases["precheck (ast)"] += t1 - t
+                continue
+            parsed += 1
+            t1 = tg
             module = libcst.parse_module(src)
             t2 = time.process_time()
             analysis = Interpreter(module).run()
@@ -63,7 +75,7 @@ def main(argv=None) -> int:
         phases["libcst parse"] += t2 - t1
         phases["interpreter"] += t3 - t2
         ctx = FileContext(src, str(p), module, analysis)
-        for rule in registry.iter_selected(sorted(rules)):
+        for rule in selected:
             t = time.process_time()
             try:
                 list(rule().check(ctx))
@@ -72,7 +84,8 @@ def main(argv=None) -> int:
             per_rule[rule.code] = per_rule.get(rule.code, 0.0) + time.process_time() - t
         slow.append((time.process_time() - start, len(data), str(p)))
     total = sum(phases.values()) + sum(per_rule.values())
-    print(f"{args.path}: {len(files)} files, {parsed} parsed; imports {imports:.2f} s CPU")
+    print(f"{args.path}: {len(files)} files, {gated} through the prefilter, {parsed} parsed with LibCST; "
+          f"imports {imports:.2f} s CPU")
     print(f"| {'phase':<24} | {'CPU s':>7} | {'share':>6} |")
     print(f"| {'-' * 24} | {'-' * 7}:| {'-' * 6}:|")
     for k, v in list(phases.items()) + [(f"rule {c}", v) for c, v in sorted(per_rule.items())]:
