@@ -83,7 +83,7 @@ def test_cli_locations_code_frame_and_fix(tmp_path):
     assert lines[1:4] == ["3 | y?", "4 | y.backward()", "    ^^^^^^^^^^^^"]
     r = tl("check", "nb.ipynb", "--output-format", "json", cwd=tmp_path)
     d = json.loads(r.stdout)[0]
-    assert d["filename"] == "nb.ipynb:cell 4" and d["location"] == {"row": 4, "column": 1}
+    assert (d["filename"], d["cell"], d["location"]) == ("nb.ipynb", 4, {"row": 4, "column": 1})
     r = tl("check", "nb.ipynb", "--fix", cwd=tmp_path)
     assert r.returncode == 0 and "1 fixed" in r.stdout
     out = json.loads(p.read_text())

@@ -93,7 +93,7 @@ def test_json_and_json_lines():
     d = data[3]
     assert d == {
         "code": "TL001", "name": "backward-non-scalar", "message": "`y` has shape (3,); reduce it",
-        "severity": "error", "filename": "pkg/m.py",
+        "severity": "error", "filename": "pkg/m.py", "cell": None,
         "location": {"row": 4, "column": 1}, "end_location": {"row": 4, "column": 13},
         "fix": {"applicability": "safe", "message": "Reduce `y` with .sum() before backward()",
                 "edits": [{"content": ".sum()", "location": {"row": 4, "column": 2},
@@ -104,6 +104,8 @@ def test_json_and_json_lines():
     lines = reporters.json_lines(ALLD, SOURCES).splitlines()
     assert [json.loads(x) for x in lines] == data
     assert reporters.json_format([], {}) == "[]\n" and reporters.json_lines([], {}) == ""
+    nb = json.loads(reporters.json_format([CELL], SOURCES))[0]
+    assert (nb["filename"], nb["cell"], nb["location"]) == ("nb.ipynb", 3, {"row": 2, "column": 1})
 
 
 def test_github():

@@ -100,13 +100,25 @@ def _url(d: Diagnostic) -> Optional[str]:
     return rule.url() if rule else None
 
 
+def _split_cell(filename: str) -> tuple:
+    """``("nb.ipynb", 4)`` for a notebook finding's ``"nb.ipynb:cell 4"``; ``(filename, None)`` otherwise."""
+    if ":cell " in filename:
+        path, cell = filename.rsplit(":cell ", 1)
+        if cell.isdigit():
+            return path, int(cell)
+    return filename, None
+
+
 def _json_obj(d: Diagnostic) -> dict:
+    filename, cell = _split_cell(d.filename)
     return {
         "code": d.code,
         "name": d.name,
         "message": d.message,
         "severity": d.severity,
-        "filename": d.filename,
+        # as in Ruff: a notebook finding names the .ipynb file, and its rows count within ``cell``
+        "filename": filename,
+        "cell": cell,
         "location": {"row": d.location.row, "column": d.location.column},
         "end_location": {"row": d.end_location.row, "column": d.end_location.column},
         "fix": None if d.fix is None else {
