@@ -164,6 +164,16 @@ def test_excludes_from_config(proj):
     assert tl("check", "pkg/bad.py", "--no-force-exclude", cwd=proj).returncode == 1
 
 
+def test_double_star_exclude_covers_zero_directories(tmp_path):
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "deep").mkdir()
+    for p in ("gen/a_pb2.py", "gen/deep/b_pb2.py", "keep.py"):
+        (tmp_path / p).write_text(BAD)
+    r = tl("check", ".", "--extend-exclude", "gen/**/*_pb2.py", "--output-format", "concise", cwd=tmp_path)
+    files = sorted({l.split(":")[0] for l in r.stdout.splitlines() if "TL001" in l})
+    assert files == ["keep.py"]
+
+
 def test_file_types(tmp_path):
     (tmp_path / "a.py").write_text(BAD)
     (tmp_path / "b.pyi").write_text(BAD)

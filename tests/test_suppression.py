@@ -129,3 +129,18 @@ def test_suppression_through_the_cli(tmp_path):
     p.write_text(BAD.replace("y.backward()", "y.backward()  # noqa: TL001"))
     r = tl("check", "m.py", "--fix", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0 and p.read_text() == BAD.replace("y.backward()", "y.backward()  # noqa: TL001")
+
+
+@pytest.mark.parametrize("path,glob,hit", [
+    ("tests/test_a.py", "tests/**/*.py", True),  # `**/` is zero or more directories, as in Ruff
+    ("tests/unit/deep/test_a.py", "tests/**/*.py", True),
+    ("src/tests/test_a.py", "tests/**/*.py", False),
+    ("src/pkg/test_a.py", "**/test_*.py", True),
+    ("test_a.py", "**/test_*.py", True),
+    ("pkg/__init__.py", "__init__.py", True),  # a bare file name matches anywhere
+    ("pkg/stub.pyi", "*.pyi", True),
+    ("pkg/a.py", "pkg/*", True),
+    ("pkg/a.py", "other/*", False),
+])
+def test_per_file_ignore_globs(path, glob, hit):
+    assert path_ignores(path, ((glob, frozenset({"TL001"})),)) == (frozenset({"TL001"}) if hit else frozenset())

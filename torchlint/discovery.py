@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from torchlint.diagnostics import Diagnostic, Location
+from torchlint.globs import matches
 from torchlint.settings import Settings
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
@@ -43,8 +44,7 @@ class _Matcher:
         rel = self._rel(path)
         for pat in self.patterns:
             pat = pat.rstrip("/")
-            if fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*") \
-                    or fnmatch.fnmatchcase(path.as_posix(), pat):
+            if matches(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*") or fnmatch.fnmatchcase(path.as_posix(), pat):
                 return True
         return False
 

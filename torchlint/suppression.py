@@ -16,10 +16,10 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from fnmatch import fnmatchcase
 from typing import Iterable
 
 from torchlint.diagnostics import Diagnostic
+from torchlint.globs import matches
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+\d+(?:[\s,]+[A-Z]+\d+)*))?", re.I)
 OURS = re.compile(r"#\s*torchlint:\s*ignore\[(?P<codes>[^\]]*)\]", re.I)
@@ -104,7 +104,7 @@ def path_ignores(relpath: str | None, per_file_ignores) -> frozenset:
         return frozenset()
     out: set = set()
     for glob, codes in per_file_ignores:
-        if fnmatchcase(relpath, glob) or fnmatchcase(relpath.rsplit("/", 1)[-1], glob):
+        if matches(relpath, glob):
             out |= codes
     return frozenset(out)
 
