@@ -34,9 +34,27 @@ def test_load_joins_code_cells_and_hides_magics():
     n = notebook.load(json.dumps(NB))
     assert n.cell_ids == [1, 2, 3, 4]
     body = [l for l in n.source.splitlines() if not l.startswith("# torchlint-")]
-    assert body == ["import torch", "x = torch.randn(3, requires_grad=True)", "y = x * 2", "y.backward()",
+    assert body == ["pass  # torchlint-magic 0", "import torch", "x = torch.randn(3, requires_grad=True)",
+                    "pass  # torchlint-magic 4", "y = x * 2", "pass  # torchlint-magic 5", "y.backward()",
                     "z = x * 3", "z.sum().backward()", ""]
     compile(n.source, "nb", "exec")  # the joined module is valid Python
+
+
+MAGIC_BODIES = nb(
+    cell(["import os\n", "if 'COLAB' in os.environ:\n",
+          "    VERSION = !curl -s https://example.org | grep -Po 'v\\K.*'\n",
+          "    !pip install torch=={VERSION[0]}\n", "for i in range(2):\n", "    %time f(i)\n",
+          "a, b = %sx echo 1\n", "!echo \\\n", "   continued\n", "print(VERSION, a, b)"]),
+)
+
+
+def test_magics_as_block_bodies_and_assigned_magics_keep_the_module_valid():
+    text = json.dumps(MAGIC_BODIES, indent=1) + "\n"
+    n = notebook.load(text)
+    compile(n.source, "nb", "exec")
+    assert "    VERSION = ...  # torchlint-magic 0" in n.source.splitlines()
+    assert "a, b = ...  # torchlint-magic 3" in n.source.splitlines()
+    assert notebook.write_back(n, n.source) == text
 
 
 def test_write_back_is_the_identity_without_fixes():

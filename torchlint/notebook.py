@@ -1,7 +1,10 @@
 """Jupyter notebooks: code cells are linted as one module.
 
 Cells are joined with a marker line between them, IPython magics (``%x``,
-``!cmd``, ``x?``) are replaced by placeholder comments, and findings are
+``!cmd``, ``x?``, ``files = !ls``, ``t = %timeit -o f()``) are replaced by
+placeholders that keep the module valid Python (``pass`` where the magic was a
+statement, ``files = ...`` where it was assigned, a comment inside cell magics
+and continuation lines), and findings are
 mapped back to ``nb.ipynb:cell N`` with rows inside the cell.  Fixed source is
 split at the markers and written back into the right cells, magics restored.
 """
@@ -16,8 +19,10 @@ from torchlint.diagnostics import Diagnostic, Location
 MARKER = "# torchlint-cell-boundary {n}"
 MARKER_RE = re.compile(r"^# torchlint-cell-boundary (\d+)$")
 MAGIC_RE = re.compile(r"^\s*(%|!|\?)|\?\s*$")
+# ``x = !cmd``, ``a, b = %magic``: IPython assigns the output of a magic
+ASSIGNED_MAGIC_RE = re.compile(r"^(\s*)([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
 PLACEHOLDER = "# torchlint-magic {n}"
-PLACEHOLDER_RE = re.compile(r"^(\s*)# torchlint-magic (\d+)$")
+PLACEHOLDER_RE = re.compile(r"^(\s*)(?:pass  |[\w., ]+ = \.\.\.  )?# torchlint-magic (\d+)$")
 
 
 @dataclass
@@ -57,10 +62,17 @@ def load(text: str) -> Notebook:
         cell_magic = bool(cell_lines) and cell_lines[0].lstrip().startswith("%%")
         continued = False
         for j, line in enumerate(cell_lines):
-            if cell_magic or continued or MAGIC_RE.search(line):
-                continued = line.rstrip().endswith("\\")  # a magic continued on the next line
+            assigned = None if (cell_magic or continued) else ASSIGNED_MAGIC_RE.match(line)
+            if cell_magic or continued or assigned or MAGIC_RE.search(line):
                 indent = line[: len(line) - len(line.lstrip())]
-                lines.append(f"{indent}{PLACEHOLDER.format(n=len(magics))}")
+                comment = PLACEHOLDER.format(n=len(magics))
+                if assigned:  # the names stay bound, to a value nobody knows
+                    lines.append(f"{indent}{assigned.group(2)} = ...  {comment}")
+                elif cell_magic or continued:  # not a statement of its own: a comment
+                    lines.append(f"{indent}{comment}")
+                else:  # a statement: keeps an `if` or `for` whose body is only magics valid
+                    lines.append(f"{indent}pass  {comment}")
+                continued = line.rstrip().endswith("\\")  # a magic continued on the next line
                 magics.append(line)
             else:
                 lines.append(line)
