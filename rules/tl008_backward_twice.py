@@ -290,7 +290,10 @@ def _counted_loops(module):
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args:
             vals = [a.value for a in it.args]
             if all(isinstance(v, cst.Integer) for v in vals) and len(vals) <= 2:
-                nums = [int(v.value) for v in vals]
+                try:
+                    nums = [v.evaluated_value for v in vals]  # 0x10, 1_000, 0o7 as Python reads them
+                except ValueError:  # a literal of more digits than int() accepts
+                    continue
                 count = nums[0] if len(nums) == 1 else nums[1] - nums[0]
                 if count >= 2:
                     out.append((node, *where[id(node)]))

@@ -5,6 +5,7 @@ that files without trigger words never pay for the import.
 """
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from typing import Iterable
@@ -78,8 +79,14 @@ def _parse_cst(source: str, path: str):
         with _recursion_limit(10_000):
             return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
+        # CPython's parser accepted the file (_precheck runs first): this is a gap in
+        # LibCST's grammar (e.g. a parenthesised annotated target, ``(x): int = 1``)
         msg = " ".join(str(e.message).split()) or "invalid syntax"
-        raise SourceError(path, f"SyntaxError: {msg}", Location(e.raw_line, e.raw_column + 1)) from None
+        # the "error at LINE:COL" (0-based column) in the message is more accurate than raw_line
+        at = re.search(r"error at (\d+):(\d+)", msg)
+        loc = Location(int(at.group(1)), int(at.group(2)) + 1) if at else Location(e.raw_line, e.raw_column + 1)
+        raise SourceError(path, f"torchlint's parser (LibCST) cannot parse this file, although Python can; "
+                                f"it was not checked: {msg}", loc) from None
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to parse") from None
     except MemoryError:

@@ -85,8 +85,36 @@ COMPARE_OPS = {
 PY_BINOPS = {
     cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b, cst.Multiply: lambda a, b: a * b,
     cst.Divide: lambda a, b: a / b, cst.FloorDivide: lambda a, b: a // b, cst.Modulo: lambda a, b: a % b,
-    cst.Power: lambda a, b: a ** b if abs(b) < 64 else None,
+    cst.Power: lambda a, b: a ** b,
 }
+MAX_FOLD_BITS = 4096  # larger integer constants are left unknown: folding them costs time and memory
+MAX_FOLD_LEN = 1000  # the same for strings, bytes and tuples
+
+
+def fold_constants(op_cls, a, b):
+    """``a <op> b`` for two Python constants, or None when it is unknown or too costly to compute.
+
+    The checks come before the operation: ``10 ** 10 ** 10`` or ``"x" * 10 ** 9``
+    in a file must not stall or exhaust the linter."""
+    fn = PY_BINOPS.get(op_cls)
+    if fn is None:
+        return None
+    ints = [x for x in (a, b) if isinstance(x, int)]
+    if any(x.bit_length() > MAX_FOLD_BITS for x in ints):
+        return None
+    if op_cls is cst.Power and isinstance(b, (int, float)):
+        if abs(b) >= 64 or (isinstance(a, int) and a.bit_length() * abs(b) > MAX_FOLD_BITS):
+            return None
+    if op_cls is cst.Multiply:
+        seq, count = (a, b) if isinstance(b, int) else (b, a)
+        if isinstance(seq, (str, bytes, tuple, list)) and isinstance(count, int) and len(seq) * count > MAX_FOLD_LEN:
+            return None
+    v = fn(a, b)
+    if isinstance(v, (str, bytes, tuple)) and len(v) >= MAX_FOLD_LEN:
+        return None
+    if isinstance(v, int) and v.bit_length() > MAX_FOLD_BITS:
+        return None
+    return v
 
 
 class Budget(Exception):
@@ -654,7 +682,10 @@ class Interpreter:
         return UNKNOWN
 
     def ex_Integer(self, node, frame):
-        return Const(node.evaluated_value)
+        try:
+            return Const(node.evaluated_value)
+        except ValueError:  # over sys.get_int_max_str_digits() digits
+            return Number("int")
 
     def ex_Float(self, node, frame):
         return Const(node.evaluated_value)
@@ -756,15 +787,11 @@ class Interpreter:
                 return self.torch_call(qual, [left, right], {}, node)
             return UNKNOWN
         if isinstance(left, Const) and isinstance(right, Const):
-            fn = PY_BINOPS.get(op_cls)
-            if fn is not None:
-                try:
-                    v = fn(left.value, right.value)
-                    if v is not None and (not isinstance(v, (str, bytes, tuple)) or len(v) < 1000):
-                        return Const(v)
-                except Exception:
-                    return UNKNOWN
-            return UNKNOWN
+            try:
+                v = fold_constants(op_cls, left.value, right.value)
+            except Exception:  # 1 / 0, "a" - 1, ...: what Python would raise is not ours to report
+                return UNKNOWN
+            return UNKNOWN if v is None else Const(v)
         if is_number(left) and is_number(right):
             kinds = {_kind(left), _kind(right)}
             if op_cls is cst.Divide:
@@ -1131,9 +1158,10 @@ class Interpreter:
             if all(isinstance(a, Const) and isinstance(a.value, int) for a in args) and 1 <= len(args) <= 3:
                 try:
                     r = range(*(a.value for a in args))
+                    n = len(r)  # OverflowError past sys.maxsize
                 except Exception:
                     return Seq("list", None, Number("int"))
-                if len(r) <= UNROLL_LIMIT:
+                if n <= UNROLL_LIMIT:
                     return Seq("list", tuple(Const(i) for i in r))
             return Seq("list", None, Number("int"))
         if name in ("list", "tuple"):
