@@ -145,6 +145,16 @@ def r_rnn(lstm: bool):
     return rule
 
 
+def r_rnn_cell(lstm: bool):
+    def rule(a: Args):
+        shape = a.shape("input")
+        if len(shape) not in (1, 2):
+            raise ShapeUnknown("RNN cell input must be 1-D or 2-D")
+        h = _param_out(a, shape[:-1] + (_self(a, "hidden_size"),))
+        return Seq("tuple", (h, h)) if lstm else h
+    return rule
+
+
 module_class(N + "Linear", "in_features, out_features, bias=True, device=None, dtype=None", "input", r_linear, group="layers", params=True,
              examples=[("nn.Linear(3, 4)(x)", "x = torch.randn(2, 3)"), ("nn.Linear(3, 1)(x)", "x = torch.randn(1, 3)"),
                        ("nn.Linear(3, 2)(x)", "x = torch.randn(5, 7, 3)")])
@@ -195,6 +205,15 @@ module_class(N + "Embedding", "num_embeddings, embedding_dim, padding_idx=None, 
              "input", r_embedding, group="layers", params=True, examples=[("nn.Embedding(10, 3)(i)", "i = torch.tensor([[1, 2], [3, 4]])")])
 module_class(N + "Flatten", "start_dim=1, end_dim=-1", "input", r_flatten, flow="keeps", group="layers",
              examples=[("nn.Flatten()(x)", "x = torch.randn(2, 3, 4)"), ("nn.Flatten(0)(x)", "x = torch.randn(2, 3)")])
+for _name in ("RNNCell", "LSTMCell", "GRUCell"):
+    _lstm = _name == "LSTMCell"
+    module_class(N + _name, "input_size, hidden_size, bias=True, nonlinearity='tanh', device=None, dtype=None",
+                 "input, hx=None", r_rnn_cell(_lstm), group="layers", params=True,
+                 examples=[(f"nn.{_name}(3, 5)(x){'[0]' if _lstm else ''}", "x = torch.randn(2, 3)"),
+                           (f"nn.{_name}(3, 5)(x){'[1]' if _lstm else ''}", "x = torch.randn(3)"),
+                           (f"nn.{_name}(3, 4)(x, h){'[0]' if _lstm else ''}",
+                            "x = torch.randn(6, 3); h = " + ("(torch.zeros(6, 4), torch.zeros(6, 4))" if _lstm
+                                                             else "torch.zeros(6, 4)"))])
 for _name in ("RNN", "LSTM", "GRU"):
     _h = "[1][0]" if _name == "LSTM" else "[1]"
     module_class(N + _name, "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, nonlinearity='tanh', device=None, dtype=None",
