@@ -177,3 +177,8 @@ def test_remaining_has_no_suppression_applied():
 
     res = fixer.apply_fixes(src, "m.py", select=["TL001"], keep=lambda d, t: filter_diagnostics(d, t))
     assert res.source == src and res.applied == []
+
+
+def test_unified_diff_headers():
+    assert fixer.unified_diff("a\n", "b\n", "pkg/m.py").startswith("--- a/pkg/m.py\n+++ b/pkg/m.py\n")
+    assert fixer.unified_diff("a\n", "b\n", "/tmp/m.py").startswith("--- /tmp/m.py\n+++ /tmp/m.py\n")

@@ -31,8 +31,9 @@ def unified_diff(old: str, new: str, name: str) -> str:
     import difflib
 
     out = []
-    for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True), fromfile=f"a/{name}",
-                                     tofile=f"b/{name}"):
+    # git's a/ and b/ prefixes for relative paths; an absolute path is shown as it is
+    before, after = (name, name) if name.startswith("/") else (f"a/{name}", f"b/{name}")
+    for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True), fromfile=before, tofile=after):
         out.append(line)
         if not line.endswith(("\n", "\r")):
             out.append("\n\\ No newline at end of file\n")
