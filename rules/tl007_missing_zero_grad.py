@@ -75,7 +75,7 @@ or `scaler.step(...)`.
     def check(self, ctx):
         import libcst as cst
 
-        from torchlint.diagnostics import Fix
+        from torchlint.rulekit import line_fix
 
         helpers = None  # computed only when a loop looks guilty: it walks every function
         for loop in _loops(ctx.module):
@@ -99,35 +99,16 @@ or `scaler.step(...)`.
             if stmt is not None and step_stmt is not None and _nested_under(_block_of(loop, stmt), step_stmt):
                 # The step runs under a condition of its own (gradient accumulation done without clearing):
                 # clearing before every backward() would undo the accumulation; clear right after the step.
-                fix = _line_fix(ctx, step_stmt, f"{opt}.zero_grad()", after=True,
-                                message=f"Insert {opt}.zero_grad() after {opt}.step()")
+                fix = line_fix(ctx, step_stmt, f"{opt}.zero_grad()", after=True,
+                               message=f"Insert {opt}.zero_grad() after {opt}.step()")
             elif stmt is not None:
-                fix = _line_fix(ctx, stmt, f"{opt}.zero_grad()", after=False,
-                                message=f"Insert {opt}.zero_grad() before the backward pass")
+                fix = line_fix(ctx, stmt, f"{opt}.zero_grad()", after=False,
+                               message=f"Insert {opt}.zero_grad() before the backward pass")
             message = (f"this loop calls backward() and {opt}.step() on every iteration but never clears the "
                        f"gradients, so they accumulate across steps; call {opt}.zero_grad() (or set p.grad = None) "
                        f"in the loop")
             yield ctx.diagnostic(self, call, message, "warning", fix)
         _ = cst
-
-
-def _line_fix(ctx, stmt, text, *, after, message):
-    """An unsafe fix putting ``text`` on its own line before/after the simple statement ``stmt``, same indent."""
-    from torchlint.diagnostics import Fix
-
-    start, end = ctx.span(stmt)
-    line_start = ctx.source.rfind("\n", 0, start) + 1
-    indent = ctx.source[line_start:start]
-    if indent.strip() != "":
-        return None  # `if c: loss.backward()` on one line: no safe place for a new line
-    newline = ctx.module.default_newline
-    if not after:
-        return Fix(message, (ctx.edit(line_start, line_start, f"{indent}{text}{newline}"),), "unsafe")
-    # the statement's span ends at the end of its line (its newline included, or end of file)
-    tail = ctx.source[:end]
-    if not tail.endswith(("\n", "\r")):
-        return Fix(message, (ctx.edit(end, end, f"{newline}{indent}{text}"),), "unsafe")
-    return Fix(message, (ctx.edit(end, end, f"{indent}{text}{newline}"),), "unsafe")
 
 
 def _block_of(loop, stmt):

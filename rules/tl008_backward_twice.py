@@ -21,8 +21,11 @@ pass `retain_graph=True`: twice in a row in the same block (the first pass may
 also be `torch.autograd.grad(t, ...)`), or once inside a loop that runs at
 least twice when `t` is computed before the loop. It also finds two losses
 built from one intermediate and backpropagated one after the other (a GAN
-step feeding the same, not detached, fake batch to both losses), and a loss
-built in a loop from an intermediate computed once before it.
+step feeding the same, not detached, fake batch to both losses), a loss
+built in a loop from an intermediate computed once before it, and a recurrent
+state fed back from one iteration to the next without `detach()` (truncated
+backpropagation through time done without truncating: `h = cell(x, h)`,
+`out, (h, c) = lstm(x, (h, c))`, `h = torch.tanh(x @ W + h @ U)`).
 
 ## Why is this bad?
 `backward()` frees the tensors its graph saved for the backward pass. A second
@@ -32,7 +35,9 @@ access saved tensors after they have already been freed)`.
 
 Two losses that share an intermediate are the same bug: the first backward()
 frees the intermediate's graph, the second needs it. So is a loss built inside
-a loop from an intermediate computed once before the loop.
+a loop from an intermediate computed once before the loop, and so is an RNN's
+hidden state carried across iterations: the second iteration's graph reaches
+back into the first one's through the state.
 
 ## Example
 ```python
@@ -55,12 +60,24 @@ loss.backward()
 ```
 For a shared intermediate, compute it again, use `features.detach()` where
 its producer should not be trained (the discriminator's loss in a GAN), or sum
-the losses and call backward() once.
+the losses and call backward() once. For a recurrent state, detach it once per
+iteration:
+```python
+for chunk in chunks:
+    h, c = h.detach(), c.detach()
+    out, (h, c) = lstm(chunk, (h, c))
+    loss = criterion(head(out), target)
+    loss.backward()
+```
 
 ## Fix safety
 For the straight-line case the fix adds `retain_graph=True` to the first call;
 it is **unsafe**, because a second pass doubles the gradients and keeps memory
-alive: recomputing may be what was meant. The loop case has no fix.
+alive: recomputing may be what was meant. For a recurrent state the fix inserts
+`h = h.detach()` (all states of the statement) before the statement that feeds
+it back; it is **unsafe** too, because it truncates backpropagation through
+time, which is usually the intent but changes the gradients. The other loop
+cases have no fix.
 
 ## Known limits
 Only reported when certain: the graph must contain an op whose backward
@@ -70,15 +87,19 @@ must run a known number of times (`range(3)`) with no `break`, `continue`,
 loss must be built from it in straight-line statements of the loop body by
 PyTorch operators, tensor methods, `torch` functions and `torch.nn` layers
 known to be differentiable; anything else (a helper function, a branch) keeps
-the rule silent. A name that a function rebinds with `global`, or a file that
-uses `exec`/`eval`, is not followed.
+the rule silent. A recurrent state is followed only when a torch.nn RNN,
+LSTM, GRU or cell module takes it as its hidden state, or a differentiable
+expression with saved tensors (a product, `tanh`, a layer's input) is built
+from it, and when it appears nowhere else in the loop (a helper that detaches
+it, or any later use, keeps the rule silent). A name that a function rebinds
+with `global`, or a file that uses `exec`/`eval`, is not followed.
 """
 
     def check(self, ctx):
         import libcst as cst
 
         from torchlint.diagnostics import Fix
-        from torchlint.rulekit import call_arg, keyword_insert_edit
+        from torchlint.rulekit import call_arg, keyword_insert_edit, line_fix
         from torchlint.values import BoundMethod, Seq, Tensor
 
         def certain(call) -> bool:
@@ -156,6 +177,19 @@ uses `exec`/`eval`, is not followed.
                     msg = (f"`{name}` is computed before this loop, so the second iteration backpropagates through a "
                            f"graph the first one freed; compute `{name}` inside the loop")
                     yield ctx.diagnostic(self, call, msg, "error")
+                    continue
+                state = _carried_state(ctx, name, body, pos, block[:index], rebound_elsewhere)
+                if state is not None:
+                    states, where = state
+                    shown = ", ".join(f"`{st}`" for st in states)
+                    detach = f"{', '.join(states)} = {', '.join(st + '.detach()' for st in states)}"
+                    fix = line_fix(ctx, where, detach, after=False,
+                                   message=f"Detach {shown} from the previous iteration's graph before use")
+                    msg = (f"`{name}` is built from {shown}, which line {ctx.line_of(where)} feeds back from the "
+                           f"previous iteration with its graph: the first backward() frees that graph, so the "
+                           f"second iteration raises; detach the state every iteration (`{detach}`, truncated "
+                           f"backpropagation through time) or pass retain_graph=True")
+                    yield ctx.diagnostic(self, call, msg, "error", fix)
                     continue
                 shared = _shared_intermediate(ctx, name, body[:pos], block[:index], assigned | rebound_elsewhere)
                 if shared is not None:
@@ -496,6 +530,109 @@ def _shared_intermediate(ctx, name, before, outer, unsafe):
     if inter is None:
         return None
     return inter, candidates[inter]
+
+
+_RECURRENT = {f"torch.nn.{n}" for n in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")}
+
+
+def _flat_names(target) -> list:
+    """The names of an assignment target made only of names, tuples and lists; None otherwise."""
+    import libcst as cst
+
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out = []
+        for el in target.elements:
+            if isinstance(el, cst.StarredElement):
+                return None
+            sub = _flat_names(el.value)
+            if sub is None:
+                return None
+            out += sub
+        return out
+    return None
+
+
+def _state_inputs(ctx, value) -> set:
+    """Names fed as the recurrent state to ``value``: the hidden-state argument of a torch.nn RNN module or
+    cell (``rnn(x, h)``, ``lstm(x, (h, c))``, ``hx=h``), when the call certainly makes a graph with saved
+    tensors from it; or any name a differentiable expression with saved tensors is certainly built from."""
+    import libcst as cst
+
+    from torchlint.values import Tensor, TorchObject
+
+    if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+        return set()
+    events = ctx.analysis.calls.get(value, [])
+    if not events or any(e.grad_enabled is False for e in events):
+        return set()
+    if all(isinstance(e.callee, TorchObject) and e.callee.qual in _RECURRENT for e in events):
+        positional = [a.value for a in value.args if a.keyword is None]
+        hx = [a.value for a in value.args if a.keyword is not None and a.keyword.value == "hx"]
+        arg = hx[0] if hx else positional[1] if len(positional) > 1 else None
+        names = _flat_names(arg) if arg is not None else None
+        return set(names or ())
+    if all(isinstance(e.result, Tensor) and e.result.requires_grad and e.result.saved for e in events):
+        return {n for n in _names_read(value) if _carries(ctx, value, {n})}
+    return set()
+
+
+def _names_read(node) -> set:
+    import libcst as cst
+
+    from torchlint.cstwalk import walk
+
+    return {n.value for n in walk(node, prune=(cst.Lambda,)) if isinstance(n, cst.Name)}
+
+
+def _carried_state(ctx, name, body, pos, outer, unsafe):
+    """(state name, the statement feeding it back) when ``name``, backpropagated at ``body[pos]``, is built
+    from a recurrent state: a name defined before the loop that a statement of the loop body computes from
+    its own previous value (``h = cell(x, h)``, ``out, (h, c) = lstm(x, (h, c))``) through a graph with
+    saved tensors.  Each iteration then links its graph to the previous one, which the previous backward()
+    freed.  Only straight-line loop bodies; the state must appear nowhere else in the loop (a later
+    ``h = h.detach()`` or ``h.detach_()`` would cut the link)."""
+    import libcst as cst
+
+    from torchlint.cstwalk import walk
+
+    defined_before = set()
+    for stmt in outer:
+        defined_before |= _assigned_names(stmt)
+    for k, stmt in enumerate(body[:pos]):
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                and isinstance(stmt.body[0], cst.Assign) and len(stmt.body[0].targets) == 1):
+            continue
+        targets = _flat_names(stmt.body[0].targets[0].target)
+        if not targets:
+            continue
+        states = (set(targets) & _state_inputs(ctx, stmt.body[0].value) & defined_before) - unsafe
+        # each state is read from the previous iteration: not assigned earlier in this one
+        states -= {n for st in body[:k] for n in _assigned_names(st)}
+        # each state appears nowhere in the loop but in the feedback and in what builds the loss from it
+        # (a later `h = h.detach()` or `h.detach_()` cuts the link), and is not rebound before the loss
+        elsewhere = [b for i, b in enumerate(body) if i != k and not (k < i < pos)]
+        states = {st for st in states
+                  if not any(isinstance(n, cst.Name) and n.value == st for b in elsewhere for n in walk(b))
+                  and not any(st in _assigned_names(b) for b in body[k + 1:pos])}
+        if not states:
+            continue
+        # the loss carries the graph of the feedback statement: follow straight-line assignments to it
+        carrying = set(targets)
+        for b in body[k + 1:pos]:
+            single = _single_assign(b)
+            if single is None:
+                carrying -= _assigned_names(b)
+                continue
+            target, value = single
+            if _carries(ctx, value, carrying):
+                carrying.add(target)
+            else:
+                carrying.discard(target)
+        if name in carrying:
+            return [st for st in targets if st in states], stmt
+    return None
 
 
 def _single_assign(stmt):

@@ -76,3 +76,22 @@ def statement_blocks(module: cst.Module):
             elif isinstance(v, cst.CSTNode) and not isinstance(v, cst.SimpleStatementSuite):
                 stack.append(v)
     return out
+
+
+def line_fix(ctx, stmt, text, *, after, message):
+    """An unsafe fix putting ``text`` on its own line before/after the simple statement ``stmt``, same indent."""
+    from torchlint.diagnostics import Fix
+
+    start, end = ctx.span(stmt)
+    line_start = ctx.source.rfind("\n", 0, start) + 1
+    indent = ctx.source[line_start:start]
+    if indent.strip() != "":
+        return None  # `if c: loss.backward()` on one line: no safe place for a new line
+    newline = ctx.module.default_newline
+    if not after:
+        return Fix(message, (ctx.edit(line_start, line_start, f"{indent}{text}{newline}"),), "unsafe")
+    # the statement's span ends at the end of its line (its newline included, or end of file)
+    tail = ctx.source[:end]
+    if not tail.endswith(("\n", "\r")):
+        return Fix(message, (ctx.edit(end, end, f"{newline}{indent}{text}"),), "unsafe")
+    return Fix(message, (ctx.edit(end, end, f"{indent}{text}{newline}"),), "unsafe")
