@@ -15,7 +15,6 @@ warning and the run goes on without it.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -92,19 +91,9 @@ def _ensure(root: Path) -> None:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    import tempfile
+    from torchlint.fsutil import write_atomic
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, text.encode("utf-8"), prefix=".tmp-")
 
 
 def _entry(root: Path, key: str) -> Path:

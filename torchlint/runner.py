@@ -92,22 +92,11 @@ def decode(data: bytes, path) -> tuple:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file in the same directory; keep the file mode."""
-    import tempfile
+    """Replace ``path`` with ``data`` atomically, keeping the file's mode."""
+    from torchlint import fsutil
 
-    st = path.stat()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".torchlint")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    mode = path.stat().st_mode & 0o7777
+    fsutil.write_atomic(path, data, prefix=f".{path.name}.", suffix=".torchlint", mode=mode)
 
 
 def _per_file_codes(path: Path, settings: Settings) -> frozenset:
