@@ -8,7 +8,6 @@ message, and the lines of the program that were on the traceback.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile

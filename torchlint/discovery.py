@@ -40,7 +40,6 @@ class _Matcher:
             return path.as_posix()
 
     def excluded(self, path: Path) -> bool:
-        name = path.name
         rel = self._rel(path)
         for pat in self.patterns:
             pat = pat.rstrip("/")

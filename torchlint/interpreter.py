@@ -360,17 +360,6 @@ class Interpreter:
 
     # -- compound statements
 
-    def _branch(self, frame: Frame, body) -> Optional[dict]:
-        saved = frame.vars
-        frame.vars = dict(saved)
-        try:
-            live = self.exec_block(body, frame)
-            return frame.vars if live else None
-        finally:
-            result = frame.vars
-            frame.vars = saved
-            del result
-
     def _run_branch(self, frame: Frame, body, start: dict) -> Optional[dict]:
         saved = frame.vars
         frame.vars = dict(start)

@@ -97,19 +97,20 @@ def _site(call: cst.Call, events: list) -> Optional[BackwardSite]:
             return BackwardSite(call, "method", func.value, [e.callee.receiver for e in tensor_events],
                                 _given(_arg(call, 0, "gradient")), tensor_events)
         if _receiver_name(func.value) in FRAMEWORK_RECEIVERS:
-            arg = _arg(call, 0, "loss")
-            if arg is None or arg is ...:
-                return None
-            return BackwardSite(call, "framework", arg.value, [e.args[0] if e.args else e.kwargs.get("loss", UNKNOWN) for e in events],
-                                _given(_arg(call, 99, "gradient")), events)
+            return _framework_site(call, events)
         return None
     if isinstance(func, cst.Attribute) and func.attr.value in FRAMEWORK_METHODS:
-        arg = _arg(call, 0, "loss")
-        if arg is None or arg is ...:
-            return None
-        return BackwardSite(call, "framework", arg.value, [e.args[0] if e.args else e.kwargs.get("loss", UNKNOWN) for e in events],
-                            _given(_arg(call, 99, "gradient")), events)
+        return _framework_site(call, events)
     return None
+
+
+def _framework_site(call, events) -> "BackwardSite | None":
+    """``accelerator.backward(loss)``, ``self.manual_backward(loss)``, ...: the loss is the first argument."""
+    arg = _arg(call, 0, "loss")
+    if arg is None or arg is ...:
+        return None
+    values = [e.args[0] if e.args else e.kwargs.get("loss", UNKNOWN) for e in events]
+    return BackwardSite(call, "framework", arg.value, values, _given(_arg(call, 99, "gradient")), events)
 
 
 def flatten_targets(value: Value) -> list:

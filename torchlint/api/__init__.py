@@ -15,7 +15,7 @@ attributes, and a forward rule.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from torchlint.shapes import ShapeUnknown
@@ -25,11 +25,9 @@ from torchlint.values import (
     Const,
     Number,
     Seq,
-    Sym,
     Tensor,
     TorchObject,
     Value,
-    join_all,
 )
 
 _NO_DEFAULT = object()

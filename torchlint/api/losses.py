@@ -132,7 +132,7 @@ LOSSES = [
     ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss", f"input, target, weight=None, {LEGACY}, reduction='mean', pos_weight=None",
      f"weight=None, {LEGACY}, reduction='mean', pos_weight=None", "input, target", elementwise("input", "target"),
      "x = torch.randn(4, 2); t = torch.rand(4, 2)"),
-    ("cross_entropy", "CrossEntropyLoss", f"input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0",
+    ("cross_entropy", "CrossEntropyLoss", "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0",
      "weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0",
      "input, target", class_dim, "x = torch.randn(10, 5); t = torch.randint(0, 5, (10,))"),
     ("nll_loss", "NLLLoss", "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'",

@@ -708,7 +708,7 @@ op("torch.eye", f"n, m=None, {CREATE_KW}", r_eye, flow="new", group="creation",
    examples=["torch.eye(3)", "torch.eye(2, 4)"])
 op("torch.randperm", f"n, {CREATE_KW}", r_randperm, flow="new", group="creation", examples=["torch.randperm(4)"])
 for _name in ("zeros_like", "ones_like", "randn_like", "rand_like", "empty_like"):
-    op(f"torch.{_name}", f"input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None",
+    op(f"torch.{_name}", "input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None",
        r_like, flow="new", group="creation", examples=[(f"torch.{_name}(x)", "x = torch.randn(2, 3)")])
 op("torch.full_like", "input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None",
    r_full_like, flow="new", group="creation", examples=[("torch.full_like(x, 2.0)", "x = torch.randn(3)")])
