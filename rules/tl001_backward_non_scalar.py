@@ -10,15 +10,19 @@ class BackwardNonScalar(Rule):
     summary = "backward() without gradient= on a tensor that has more than one element"
     # Every backward sink TL001 knows is a call spelled "...backward(": t.backward(),
     # torch.autograd.backward(...), accelerator.backward(...), self.manual_backward(...).
-    triggers = ("backward(",)
+    # backward(...) calls, and a Lightning module's training_step, whose result Lightning backpropagates
+    triggers = ("backward(", ("training_step", "LightningModule"))
     site_calls = ("~backward",)  # .backward(), autograd.backward, accelerator.backward, manual_backward, ...
+    site_defs = ("training_step",)
     fix = "sometimes"
     runtime_error = ("RuntimeError", "grad can be implicitly created only for")
     doc = """
 ## What it does
 Finds `t.backward()` (and `torch.autograd.backward(t)`, and framework wrappers
 such as `accelerator.backward(t)`) where `t` has more than one element and no
-`gradient=` (or `grad_tensors=`) is passed.
+`gradient=` (or `grad_tensors=`) is passed. It also finds a Lightning
+`training_step` that returns such a tensor (or a dict whose `"loss"` is one):
+with automatic optimisation, Lightning calls `backward()` on it for you.
 
 ## Why is this bad?
 Autograd can only make the initial gradient by itself for a tensor with exactly
@@ -71,15 +75,23 @@ tensor the original program raised.
   recursion is cut off.
 * Framework wrappers are recognised by the receiver's name (`accelerator`,
   `fabric`, `engine`, `model_engine`) and by `self.manual_backward`.
+* A Lightning module is recognised by a base class named `LightningModule`
+  (directly or through classes of the same file). A class that mentions
+  `automatic_optimization` is skipped (manual optimisation does not
+  backpropagate the result), and so is a `return` of a dict that is not a
+  literal with a `"loss"` key.
 """
 
     def check(self, ctx):
         import libcst as cst
 
-        from torchlint.sinks import backward_sites
+        from torchlint.sinks import backward_sites, lightning_sites
         from torchlint.values import Seq
 
-        for site in backward_sites(ctx.analysis):
+        sites = backward_sites(ctx.analysis)
+        if "training_step" in ctx.source:
+            sites = sites + lightning_sites(ctx.module, ctx.analysis)
+        for site in sites:
             if site.gradient_given or site.target is None:
                 continue
             target = site.target
@@ -124,14 +136,18 @@ tensor the original program raised.
         reducer = "mean" if t.per_element else "sum"
         fix = Fix(f"Reduce `{ctx.short_code(node, 30)}` with .{reducer}() before backward()", edits, "safe") if edits else None
         origin = "; ".join(n.render(ctx.line_of) for n in t.origin)
+        if site.kind == "lightning":
+            # the backward() call is Lightning's, on what training_step returns: no gradient= to pass
+            subject = f"`{expr}`, which training_step returns for Lightning to backpropagate,"
+            remedy = f"reduce it with .{reducer}()"
+        else:
+            subject, remedy = f"`{expr}`", f"reduce it with .{reducer}() or pass gradient="
         if rank == 3:
             because = f": {origin}" if origin else ""
             what = f"has shape {format_shape(t.shape)}" if t.shape is not None else "has more than one element"
-            message = (f"`{expr}` {what}{because}; backward() needs one element, "
-                       f"reduce it with .{reducer}() or pass gradient=")
+            message = f"{subject} {what}{because}; backward() needs one element, {remedy}"
             return ctx.diagnostic(self, site.call, message, "error", fix)
-        message = (f"`{expr}` is probably not a scalar: {t.likely.render(ctx.line_of)}; reduce it with "
-                   f".{reducer}() or pass gradient=")
+        message = f"{subject} is probably not a scalar: {t.likely.render(ctx.line_of)}; {remedy}"
         return ctx.diagnostic(self, site.call, message, "warning", fix)
 
 

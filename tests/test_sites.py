@@ -107,3 +107,13 @@ def test_a_file_with_a_site_does_reach_libcst(monkeypatch):
     src = "import torch\nx = torch.randn(3, requires_grad=True)\n(x * 2).backward()\n"
     assert [d.code for d in lint_source(src, "<t>", select=ALL)] == ["TL001"]
     assert calls == ["<t>"]
+
+
+def test_a_lightning_training_step_is_a_site_without_any_backward_call():
+    src = ("import torch.nn.functional as F\nimport lightning as L\n\n\nclass M(L.LightningModule):\n"
+           "    def training_step(self, batch, i):\n        x, y = batch\n"
+           "        return F.mse_loss(x, y, reduction='none')\n")
+    assert has_site(registry.get_rule("TL001"), summarize(ast.parse(src)))
+    from torchlint.prefilter import triggers
+
+    assert "TL001" in triggers({"TL001"}).rules_for(src.encode())

@@ -176,6 +176,8 @@ class Analysis:
         self.attr_stores: dict = {}
         self.truncated = False
         self.functions: list = []  # FunctionDef nodes, in source order of discovery
+        # Return statement -> [value returned, per context] (Lightning's training_step result is a sink)
+        self.returns: dict = {}
 
     def events(self, node) -> list:
         return self.calls.get(node, [])
@@ -308,6 +310,8 @@ class Interpreter:
             self.assign(s.target, value, frame)
         elif isinstance(s, cst.Return):
             value = self.eval(s.value, frame) if s.value is not None else Const(None)
+            if not self.silent:
+                self.analysis.returns.setdefault(s, []).append(value)
             if self.returns:
                 self.returns[-1].append(value)
             return False

@@ -11,7 +11,14 @@ file instead of matching calls itself:
   (Lightning), ``fabric.backward(loss)``, ``engine.backward(loss)`` and
   ``model_engine.backward(loss)`` (DeepSpeed).  The receiver's type is rarely
   known, so these are recognised by a conservative set of receiver names (see
-  ``FRAMEWORK_RECEIVERS``) and only when the receiver is not a tensor.
+  ``FRAMEWORK_RECEIVERS``) and only when the receiver is not a tensor;
+* what ``training_step`` returns in a ``LightningModule`` subclass with
+  automatic optimisation: Lightning calls ``.backward()`` on the returned
+  tensor (or on its ``"loss"`` entry when it returns a dict), with no check
+  that it is a scalar.  Base classes are recognised by the name
+  ``LightningModule`` (``L.LightningModule``, ``pl.LightningModule``, ...),
+  directly or through other classes of the file; a class that mentions
+  ``automatic_optimization`` is left alone.
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.values import UNKNOWN, BoundMethod, Const, ModuleRef, Seq, Value
+from torchlint.values import UNKNOWN, BoundMethod, Const, ModuleRef, Seq, Tensor, Value
 
 AUTOGRAD_BACKWARD = {"torch.autograd.backward"}
 # Receiver names (last dotted component, lower-cased) of framework backward wrappers.
@@ -121,3 +128,78 @@ def flatten_targets(value: Value) -> list:
 
 
 _ = Const
+
+
+LIGHTNING_BASES = {"LightningModule"}
+
+
+def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
+    """Backward sites made by Lightning's automatic optimisation: each ``return`` of a ``training_step``."""
+    cached = getattr(analysis, "_lightning_sites", None)
+    if cached is not None:
+        return cached
+    classes = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            classes[stmt.name.value] = stmt
+
+    def base_names(cls: cst.ClassDef) -> list:
+        out = []
+        for arg in cls.bases:
+            node = arg.value
+            if isinstance(node, cst.Attribute):
+                out.append(node.attr.value)
+            elif isinstance(node, cst.Name):
+                out.append(node.value)
+        return out
+
+    def is_lightning(cls: cst.ClassDef, seen=()) -> bool:
+        for name in base_names(cls):
+            if name in LIGHTNING_BASES:
+                return True
+            parent = classes.get(name)
+            if parent is not None and parent is not cls and name not in seen:
+                if is_lightning(parent, seen + (name,)):
+                    return True
+        return False
+
+    def mentions_manual(cls: cst.ClassDef) -> bool:
+        from torchlint.cstwalk import walk
+
+        return any(isinstance(n, cst.Name) and n.value == "automatic_optimization" for n in walk(cls))
+
+    sites = []
+    for cls in classes.values():
+        if not is_lightning(cls) or mentions_manual(cls):
+            continue
+        step = next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "training_step"),
+                    None)
+        if step is None:
+            continue
+        for ret in _returns(step):
+            values = analysis.returns.get(ret)
+            if not values or ret.value is None:
+                continue
+            target, picked = ret.value, list(values)
+            if isinstance(target, cst.Dict):
+                entry = next((el for el in target.elements if isinstance(el, cst.DictElement)
+                              and isinstance(el.key, cst.SimpleString) and el.key.evaluated_value == "loss"), None)
+                if entry is None:
+                    continue
+                target = entry.value
+                picked = [v.get("loss") if hasattr(v, "get") else UNKNOWN for v in values]
+            else:
+                # a tensor; a dict built elsewhere or None (skip the step) is not followed
+                picked = [v for v in values if isinstance(v, Tensor)]
+                if not picked:
+                    continue
+            sites.append(BackwardSite(target, "lightning", target, picked, False, []))
+    analysis._lightning_sites = sites
+    return sites
+
+
+def _returns(fn: cst.FunctionDef) -> list:
+    """The return statements of ``fn`` itself (not of functions or lambdas nested in it)."""
+    from torchlint.cstwalk import walk
+
+    return [n for n in walk(fn.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)) if isinstance(n, cst.Return)]

@@ -14,7 +14,9 @@ Rules declare their sites (see :class:`torchlint.registry.Rule`):
 * ``site_calls``: callee names (the last part of ``a.b.name(...)``); an entry
   starting with ``~`` matches any callee name that contains the rest;
 * ``site_keywords``: keyword argument names of any call;
-* ``site_stores``: attribute names assigned to (``x.requires_grad = ...``).
+* ``site_stores``: attribute names assigned to (``x.requires_grad = ...``);
+* ``site_defs``: names of functions or methods defined in the file
+  (``training_step``, whose result Lightning backpropagates).
 
 A rule that declares none of them has no gate: it always runs.  Names bound by
 ``from m import name as alias`` and by plain ``alias = a.b.name`` assignments
@@ -31,6 +33,7 @@ class Sites:
     calls: set = field(default_factory=set)
     keywords: set = field(default_factory=set)
     stores: set = field(default_factory=set)
+    defs: set = field(default_factory=set)
 
     def call_matches(self, pattern: str) -> bool:
         if pattern.startswith("~"):
@@ -61,6 +64,8 @@ def summarize(tree: ast.AST) -> Sites:
                     s.keywords.add(kw.arg)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
             s.stores.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            s.defs.add(node.name)
         elif isinstance(node, (ast.ImportFrom, ast.Import)):
             for a in node.names:
                 if a.asname:
@@ -91,8 +96,10 @@ def has_site(rule, sites: Sites) -> bool:
     calls = getattr(rule, "site_calls", ())
     keywords = getattr(rule, "site_keywords", ())
     stores = getattr(rule, "site_stores", ())
-    if not (calls or keywords or stores):
+    defs = getattr(rule, "site_defs", ())
+    if not (calls or keywords or stores or defs):
         return True
     return (any(sites.call_matches(c) for c in calls)
             or any(k in sites.keywords for k in keywords)
-            or any(a in sites.stores for a in stores))
+            or any(a in sites.stores for a in stores)
+            or any(d in sites.defs for d in defs))
