@@ -13,7 +13,7 @@ class BackwardNonScalar(Rule):
     # backward(...) calls, and a Lightning module's training_step, whose result Lightning backpropagates
     triggers = ("backward(", ("training_step", "LightningModule"))
     site_calls = ("~backward",)  # .backward(), autograd.backward, accelerator.backward, manual_backward, ...
-    site_defs = ("training_step",)
+    site_bases = ("LightningModule",)
     fix = "sometimes"
     runtime_error = ("RuntimeError", "grad can be implicitly created only for")
     doc = """

@@ -34,10 +34,10 @@ class Rule:
     * ``summary`` – one line for ``torchlint rules``;
     * ``triggers`` – words whose presence in a file's bytes is necessary for the
       rule to fire (the prefilter skips files without any of them);
-    * ``site_calls``, ``site_keywords``, ``site_stores``, ``site_defs`` – the
+    * ``site_calls``, ``site_keywords``, ``site_stores``, ``site_bases`` – the
       syntax a finding needs (callee names, ``~part`` for any callee containing
-      ``part``; keyword argument names; assigned attribute names; names of
-      defined functions).  A file whose tree
+      ``part``; keyword argument names; assigned attribute names; base-class
+      names of the file's classes).  A file whose tree
       has none of them is not handed to LibCST for this rule (see
       :mod:`torchlint.sites`); a rule declaring none always runs;
     * ``fix`` – ``"always"``, ``"sometimes"`` or ``"none"``;
@@ -53,7 +53,7 @@ class Rule:
     site_calls: ClassVar[tuple[str, ...]] = ()
     site_keywords: ClassVar[tuple[str, ...]] = ()
     site_stores: ClassVar[tuple[str, ...]] = ()
-    site_defs: ClassVar[tuple[str, ...]] = ()
+    site_bases: ClassVar[tuple[str, ...]] = ()
     fix: ClassVar[str] = "none"
     default: ClassVar[bool] = True
     doc: ClassVar[str] = ""

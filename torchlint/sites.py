@@ -15,8 +15,9 @@ Rules declare their sites (see :class:`torchlint.registry.Rule`):
   starting with ``~`` matches any callee name that contains the rest;
 * ``site_keywords``: keyword argument names of any call;
 * ``site_stores``: attribute names assigned to (``x.requires_grad = ...``);
-* ``site_defs``: names of functions or methods defined in the file
-  (``training_step``, whose result Lightning backpropagates).
+* ``site_bases``: names of base classes of a class defined in the file
+  (``LightningModule``: Lightning backpropagates what its ``training_step``
+  returns).
 
 A rule that declares none of them has no gate: it always runs.  Names bound by
 ``from m import name as alias`` and by plain ``alias = a.b.name`` assignments
@@ -33,7 +34,7 @@ class Sites:
     calls: set = field(default_factory=set)
     keywords: set = field(default_factory=set)
     stores: set = field(default_factory=set)
-    defs: set = field(default_factory=set)
+    bases: set = field(default_factory=set)
 
     def call_matches(self, pattern: str) -> bool:
         if pattern.startswith("~"):
@@ -64,8 +65,8 @@ def summarize(tree: ast.AST) -> Sites:
                     s.keywords.add(kw.arg)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
             s.stores.add(node.attr)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            s.defs.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
         elif isinstance(node, (ast.ImportFrom, ast.Import)):
             for a in node.names:
                 if a.asname:
@@ -96,10 +97,10 @@ def has_site(rule, sites: Sites) -> bool:
     calls = getattr(rule, "site_calls", ())
     keywords = getattr(rule, "site_keywords", ())
     stores = getattr(rule, "site_stores", ())
-    defs = getattr(rule, "site_defs", ())
-    if not (calls or keywords or stores or defs):
+    bases = getattr(rule, "site_bases", ())
+    if not (calls or keywords or stores or bases):
         return True
     return (any(sites.call_matches(c) for c in calls)
             or any(k in sites.keywords for k in keywords)
             or any(a in sites.stores for a in stores)
-            or any(d in sites.defs for d in defs))
+            or any(b in sites.bases for b in bases))
