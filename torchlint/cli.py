@@ -32,9 +32,15 @@ def _fail(message: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="torchlint")
+@click.version_option(__version__, "-V", "--version", prog_name="torchlint", message="%(prog)s %(version)s")
 def cli():
     """torchlint: find autograd misuse in PyTorch code before it runs."""
+
+
+@cli.command()
+def version():
+    """Print torchlint's version (as `torchlint --version`)."""
+    click.echo(f"torchlint {__version__}")
 
 
 @cli.command()
