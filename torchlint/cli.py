@@ -71,11 +71,18 @@ def version():
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the cache lives (default .torchlint_cache).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: usable cores).")
+@click.option("--add-noqa", is_flag=True,
+              help="Silence every finding with a '# noqa: CODE' comment on its line (to adopt torchlint in an "
+                   "existing codebase), and write the files.")
 def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_select, exit_zero, statistics,
           output_formats, output_file, quiet, color, stdin_filename, config_path, isolated, exclude, extend_exclude,
-          respect_gitignore, force_exclude, no_cache, cache_dir, jobs):
+          respect_gitignore, force_exclude, no_cache, cache_dir, jobs, add_noqa):
     """Check PATHS (default: the current directory) for autograd misuse."""
     from torchlint.config import ConfigError, build_settings
+
+    if add_noqa and (fix or diff or stdin_filename):
+        _fail("--add-noqa cannot be combined with --fix, --diff or --stdin-filename")
+        return
 
     output_format = next((f for f, path in output_formats if path is None), None)
     extra_reports = [(f, path) for f, path in output_formats if path is not None]
@@ -104,7 +111,8 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
     progress, finish = _progress(len(files), fmt, quiet)
     try:
         results = check_files(files, settings, progress=progress,
-                              mode=FixMode(fix=fix or diff, unsafe=bool(settings.unsafe_fixes), diff=diff))
+                              mode=FixMode(fix=fix or diff, unsafe=bool(settings.unsafe_fixes), diff=diff,
+                                           add_noqa=add_noqa))
     finally:
         finish()
     diags = list(problems)
@@ -134,6 +142,15 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
     diags.sort(key=Diagnostic.sort_key)
     for msg in fix_errors:
         click.echo(f"torchlint: error: {msg}", err=True)
+    if add_noqa:
+        # as Ruff: report how many comments went in; what could not be silenced (parse errors,
+        # notebooks) is still listed, and decides the exit code
+        n = sum(r.noqa_added for r in results)
+        click.echo(f"Added {n} noqa directive{'s' if n != 1 else ''}.", err=True)
+        if diags:
+            _report(diags, _with_cells(sources), settings, fmt, use_color, output_file, quiet, statistics,
+                    files=files)
+        sys.exit(2 if fix_errors else (0 if exit_zero or not diags else 1))
     if diff:
         text = "".join(diffs)
         _emit(text, output_file)

@@ -48,6 +48,7 @@ class FileResult:
     fix_error: Optional[str] = None
     diff: Optional[str] = None
     cached: bool = False
+    noqa_added: int = 0  # lines that got a ``# noqa`` (--add-noqa)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class FixMode:
     fix: bool = False
     unsafe: bool = False
     diff: bool = False  # compute the diff, write nothing
+    add_noqa: bool = False  # silence every finding with a ``# noqa: CODE`` comment
 
 def _error(path, code: str, name: str, message: str, loc: Optional[Location] = None) -> Diagnostic:
     loc = loc or Location(1, 1)
@@ -174,9 +176,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
         result.error = _internal(display, "analysing this file", e)
         return result
     if mode.fix and any(d.fix for d in diags):
-        import difflib
-
-        from torchlint.fixer import apply_fixes
+        from torchlint.fixer import apply_fixes, unified_diff
 
         fixed = apply_fixes(source, display, select=sorted(settings.select), unsafe=mode.unsafe or settings.unsafe_fixes,
                             keep=keep)
@@ -185,20 +185,36 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
             new_text = fixed.source if notebook is None else _notebook_text(notebook, fixed.source)
             result.applied = fixed.applied
             if mode.diff:
-                result.diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True),
-                                                           fromfile=f"a/{display}", tofile=f"b/{display}"))
+                result.diff = unified_diff(text, new_text, display)
             else:
-                try:
-                    out = new_text.encode(encoding)
-                    if bom and not out.startswith(b"\xef\xbb\xbf"):
-                        out = b"\xef\xbb\xbf" + out
-                    write_atomic(path, out)
-                except (OSError, UnicodeEncodeError) as e:
-                    result.fix_error = f"cannot write the fixed file: {e}"
+                problem = _write_text(path, new_text, encoding, bom)
+                if problem:
+                    result.fix_error = f"cannot write the fixed file: {problem}"
                     result.applied = []
                     return _finish(result, diags, notebook, display)
             diags = fixed.remaining
+    if mode.add_noqa and diags and notebook is None:
+        new_text, added = suppression.add_noqa(source, diags)
+        if added:
+            problem = _write_text(path, new_text, encoding, bom)
+            if problem:
+                result.fix_error = f"cannot add noqa comments: {problem}"
+                return _finish(result, diags, notebook, display)
+            result.noqa_added = added
+            diags = keep(diags, new_text)
     return _finish(result, diags, notebook, display)
+
+
+def _write_text(path: Path, text: str, encoding: str, bom: bool) -> Optional[str]:
+    """Write ``text`` back in the file's own encoding (and BOM), atomically; the reason when it cannot."""
+    try:
+        out = text.encode(encoding)
+        if bom and not out.startswith(b"\xef\xbb\xbf"):
+            out = b"\xef\xbb\xbf" + out
+        write_atomic(path, out)
+    except (OSError, UnicodeEncodeError) as e:
+        return str(e)
+    return None
 
 
 def _notebook_text(nb, fixed_source: str) -> str:
@@ -227,7 +243,7 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
     todo: list = []  # (index, path, data, key, rules)
     done = 0
     total = len(files)
-    use_cache = not mode.fix and not settings.no_cache
+    use_cache = not (mode.fix or mode.add_noqa) and not settings.no_cache
     cache = None
 
     def tick():

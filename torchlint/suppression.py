@@ -134,3 +134,62 @@ def filter_diagnostics(diags: Iterable[Diagnostic], source: str, *, per_file_ign
             continue
         kept.append(d)
     return kept
+
+
+def _statement_ends(source: str) -> dict:
+    """{line: last line of the logical line (statement) it belongs to}, from the tokenizer."""
+    ends: dict = {}
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    start = None
+    for tok in tokens:
+        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
+            continue
+        if start is None:
+            start = tok.start[0]
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            for line in range(start, tok.start[0] + 1):
+                ends[line] = tok.start[0]
+            start = None
+    return ends
+
+
+def add_noqa(source: str, diags: Iterable[Diagnostic]) -> tuple:
+    """``source`` with a ``# noqa: CODE`` comment for each finding, and how many lines got one (Ruff's
+    ``--add-noqa``).
+
+    The comment goes on the last line of the finding's statement (where a noqa covers the whole statement),
+    merged into an existing ``# noqa: ...`` there; a bare ``# noqa`` already covers everything.  Line endings
+    and everything else on the line are kept."""
+    wanted: dict = {}
+    try:
+        ends = _statement_ends(source)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        ends = {}
+    for d in diags:
+        if not re.fullmatch(r"TL\d{3}", d.code) or d.code == "TL999":
+            continue  # parse errors and internal errors are not findings to silence
+        row = ends.get(d.location.row, d.location.row)
+        wanted.setdefault(row, set()).add(d.code)
+    if not wanted:
+        return source, 0
+    lines = source.splitlines(True)
+    added = 0
+    for row, codes in sorted(wanted.items()):
+        if not 1 <= row <= len(lines):
+            continue
+        line = lines[row - 1]
+        body = line.rstrip("\r\n")
+        newline = line[len(body):]
+        m = NOQA.search(body)
+        if m and m.group("codes") is None:
+            continue  # a bare noqa covers every code
+        if m:
+            merged = sorted(_codes(m.group("codes")) | codes)
+            if set(merged) == _codes(m.group("codes")):
+                continue
+            body = body[:m.start("codes")] + ", ".join(merged) + body[m.end("codes"):]
+        else:
+            body = f"{body}  # noqa: {', '.join(sorted(codes))}"
+        lines[row - 1] = body + newline
+        added += 1
+    return "".join(lines), added
