@@ -167,3 +167,24 @@ def test_cli_selection_forms(proj):
     assert tl("check", "pkg", "--select", "TL002", cwd=proj).returncode == 0
     assert tl("check", "pkg", "--ignore", "TL001", cwd=proj).returncode == 0
     assert tl("check", "pkg", "--select", "ALL", "--ignore", "backward-non-scalar", cwd=proj).returncode == 0
+
+
+def test_show_settings_and_show_files(tmp_path):
+    from tlcli import BAD, tl
+
+    (tmp_path / "pyproject.toml").write_text('[tool.torchlint]\nselect = ["TL001"]\n'
+                                             'per-file-ignores = {"tests/*" = ["TL001"]}\nextend-exclude = ["gen"]\n')
+    for p in ("a.py", "gen/b.py", "pkg/c.py", "notes.txt"):
+        (tmp_path / p).parent.mkdir(exist_ok=True)
+        (tmp_path / p).write_text(BAD)
+    r = tl("check", "--show-settings", cwd=tmp_path)
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert 'select = ["TL001"]' in lines
+    assert 'per-file-ignores = {"tests/*": ["TL001"]}' in lines
+    assert 'extend-exclude = ["gen"]' in lines
+    assert f'config-file = "{tmp_path / "pyproject.toml"}"' in lines
+    r = tl("check", "--show-files", cwd=tmp_path)
+    assert (r.returncode, r.stdout.splitlines()) == (0, ["a.py", "pkg/c.py"])
+    r = tl("check", "--show-files", "a.py", "missing.py", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout.splitlines() == ["a.py"] and "missing.py" in r.stderr

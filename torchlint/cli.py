@@ -71,12 +71,14 @@ def version():
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the cache lives (default .torchlint_cache).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: usable cores).")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, and exit.")
+@click.option("--show-settings", is_flag=True, help="Print the settings in force (after the configuration), and exit.")
 @click.option("--add-noqa", is_flag=True,
               help="Silence every finding with a '# noqa: CODE' comment on its line (to adopt torchlint in an "
                    "existing codebase), and write the files.")
 def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_select, exit_zero, statistics,
           output_formats, output_file, quiet, color, stdin_filename, config_path, isolated, exclude, extend_exclude,
-          respect_gitignore, force_exclude, no_cache, cache_dir, jobs, add_noqa):
+          respect_gitignore, force_exclude, no_cache, cache_dir, jobs, show_files, show_settings, add_noqa):
     """Check PATHS (default: the current directory) for autograd misuse."""
     from torchlint.config import ConfigError, build_settings
 
@@ -97,6 +99,9 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
     except ConfigError as e:
         _fail(str(e))
         return
+    if show_settings:
+        _show_settings(settings)
+        return
     fmt = settings.output_format
     use_color = fmt in TEXT_FORMATS and (color == "always" or (
         color == "auto" and output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
@@ -108,6 +113,12 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
     from torchlint.runner import FixMode, check_files
 
     files, problems = discover(paths, settings)
+    if show_files:
+        for f in sorted(str(p) for p in files):
+            click.echo(f)
+        for d in problems:  # a missing path, a permission error: said, as in a check
+            click.echo(f"torchlint: error: {d.message}", err=True)
+        sys.exit(2 if problems else 0)
     progress, finish = _progress(len(files), fmt, quiet)
     try:
         results = check_files(files, settings, progress=progress,
@@ -168,6 +179,41 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
     if internal:
         sys.exit(2)
     sys.exit(0 if exit_zero or not diags else 1)
+
+
+def _show_settings(settings) -> None:
+    """The resolved settings, one ``key = value`` line each, in the configuration's own key names."""
+    import json
+
+    def show(v):
+        if isinstance(v, (frozenset, set)):
+            v = sorted(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        elif v is None or isinstance(v, (str, bool, int, dict)):
+            pass
+        else:
+            v = str(v)
+        return json.dumps(v)
+
+    pfi = {glob: sorted(codes) for glob, codes in settings.per_file_ignores}
+    rows = [
+        ("config-file", str(settings.config_file) if settings.config_file else None),
+        ("project-root", str(settings.project_root)),
+        ("select", settings.select),
+        ("per-file-ignores", pfi),
+        ("exclude", settings.exclude),
+        ("extend-exclude", settings.extend_exclude),
+        ("respect-gitignore", settings.respect_gitignore),
+        ("force-exclude", settings.force_exclude),
+        ("unsafe-fixes", settings.unsafe_fixes),
+        ("output-format", settings.output_format),
+        ("cache-dir", str(settings.cache_dir) if settings.cache_dir else None),
+        ("no-cache", settings.no_cache),
+        ("jobs", settings.jobs),
+    ]
+    for key, value in rows:
+        click.echo(f"{key} = {show(value)}")
 
 
 def _parse_formats(values) -> list:
