@@ -113,7 +113,7 @@ def test_explicit_config_path(tmp_path):
                           "cache-dir, exclude, extend-exclude, extend-select, force-exclude, ignore, output-format, "
                           "per-file-ignores, respect-gitignore, select, unsafe-fixes"),
     ('output-format = "xml"', "[tool.torchlint]: 'output-format' is 'xml'; valid values are: full, concise, json, "
-                              "json-lines, sarif, github, junit"),
+                              "json-lines, sarif, github, gitlab, junit"),
     ('respect-gitignore = "yes"', "[tool.torchlint]: 'respect-gitignore' must be true or false, got \"yes\""),
     ('select = "TL001"', "[tool.torchlint]: 'select' must be a list of strings, got \"TL001\""),
     ('ignore = [1]', "[tool.torchlint]: 'ignore' must be a list of strings, got the item 1"),

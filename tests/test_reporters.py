@@ -201,3 +201,21 @@ def test_reporters_do_not_import_rich_unless_colouring():
             "print('rich' in sys.modules, 'libcst' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "False False"
+
+
+def test_gitlab_code_quality():
+    from dataclasses import replace
+
+    data = json.loads(reporters.gitlab([TL007, TL001, CELL], SOURCES))
+    assert [d["check_name"] for d in data] == ["TL007", "TL001", "TL001"]
+    first = data[1]
+    assert set(first) == {"description", "check_name", "fingerprint", "severity", "location"}
+    assert first["severity"] == "major" and data[0]["severity"] == "minor"
+    assert first["location"] == {"path": "pkg/m.py", "lines": {"begin": 4, "end": 4}}
+    assert data[2]["location"]["path"] == "nb.ipynb" and data[2]["description"].startswith("TL001 cell 3, line 2: ")
+    # the fingerprint follows the finding, not its line; identical findings in one file get distinct ones
+    moved = replace(TL001, location=Location(40, 1), end_location=Location(40, 13))
+    again = json.loads(reporters.gitlab([moved, TL001], SOURCES))
+    assert again[0]["fingerprint"] == first["fingerprint"] != again[1]["fingerprint"]
+    assert len({d["fingerprint"] for d in data}) == 3
+    assert reporters.gitlab([], {}) == "[]\n"

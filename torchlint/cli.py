@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from torchlint import __version__
+from torchlint.settings import OUTPUT_FORMATS
 
-FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "junit")
+FORMATS = OUTPUT_FORMATS
 TEXT_FORMATS = ("full", "concise")
 PROGRESS_MIN_FILES = 10
 

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, Optional
 
-from torchlint.settings import Settings
+from torchlint.settings import OUTPUT_FORMATS, Settings
 
-OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "junit")
 KEYS = {
     "select": list, "ignore": list, "extend-select": list, "per-file-ignores": dict, "exclude": list,
     "extend-exclude": list, "respect-gitignore": bool, "force-exclude": bool, "unsafe-fixes": bool,

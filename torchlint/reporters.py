@@ -1,4 +1,4 @@
-"""Output formats: full, concise, json, json-lines, sarif, github, junit.
+"""Output formats: full, concise, json, json-lines, sarif, github, gitlab (Code Quality), junit.
 
 Every reporter takes the sorted diagnostics (findings and file errors) and the
 sources, and returns text.  ``full`` shows a code frame with a caret under the
@@ -257,7 +257,38 @@ def junit(diags: list, sources: dict, color: bool = False, files: Optional[list]
             "  </testsuite>\n</testsuites>\n")
 
 
+_GITLAB_SEVERITY = {"error": "major", "warning": "minor"}
+
+
+def gitlab(diags: list, sources: dict, color: bool = False) -> str:
+    """A GitLab Code Quality report (the Code Climate issue format GitLab reads from ``artifacts:reports``).
+
+    Each finding gets a fingerprint that stays the same while the finding does (the file, the rule, the
+    message and, for identical findings in one file, their order), so GitLab can tell new findings from
+    old ones across commits even when lines move."""
+    import hashlib
+
+    out = []
+    seen: dict = {}
+    for d in diags:
+        filename, cell = _split_cell(d.filename)
+        key = (filename, d.code, d.message)
+        seen[key] = seen.get(key, 0) + 1
+        fingerprint = hashlib.sha256("\0".join((*map(str, key), str(seen[key]))).encode()).hexdigest()
+        where = f"cell {cell}, line {d.location.row}: " if cell is not None else ""
+        out.append({
+            "description": f"{d.code} {where}{d.message}",
+            "check_name": d.code,
+            "fingerprint": fingerprint,
+            "severity": _GITLAB_SEVERITY.get(d.severity, "info"),
+            "location": {"path": filename,
+                         "lines": {"begin": d.location.row if cell is None else 1,
+                                   "end": d.end_location.row if cell is None else 1}},
+        })
+    return json.dumps(out, indent=2) + "\n"
+
+
 FORMATS = {
     "full": full, "concise": concise, "json": json_format, "json-lines": json_lines,
-    "sarif": sarif, "github": github, "junit": junit,
+    "sarif": sarif, "github": github, "gitlab": gitlab, "junit": junit,
 }

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Every --output-format / output-format value (torchlint.reporters implements each).
+OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit")
+
 
 @dataclass(frozen=True)
 class Settings:
