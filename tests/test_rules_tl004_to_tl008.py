@@ -157,6 +157,35 @@ def test_tl005_no_grad_message():
                          "graph to differentiate")
 
 
+@pytest.mark.parametrize("how,said", [
+    ("    with torch.inference_mode():\n        loss = model(x).sum()\n", "under torch.inference_mode()"),
+    ("    with torch.set_grad_enabled(False):\n        loss = model(x).sum()\n",
+     "under torch.set_grad_enabled(False)"),
+    ("    torch.set_grad_enabled(False)\n    loss = model(x).sum()\n", "after torch.set_grad_enabled(False)"),
+])
+def test_tl005_names_what_turned_grad_off(how, said):
+    src = ("import torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1)\nx = torch.randn(2, 3)\n\n\n"
+           "def step():\n" + how + "    loss.backward()\n")
+    d = one(src, "TL005")
+    assert f"(computed {said})" in d.message
+
+
+def test_tl005_names_a_no_grad_decorator():
+    src = """\
+    import torch
+    import torch.nn as nn
+    model = nn.Linear(3, 1)
+
+
+    @torch.no_grad()
+    def step(x):
+        loss = model(x).pow(2).mean()
+        loss.backward()
+    """
+    d = one(src, "TL005")
+    assert "(computed in a function decorated with @torch.no_grad())" in d.message
+
+
 def test_tl005_detach_reason():
     d = one(HEAD + "loss.detach().backward()\n", "TL005")
     assert ".detach()" in d.message

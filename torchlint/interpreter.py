@@ -188,6 +188,7 @@ class Interpreter:
         self.module = module
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
+        self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
         self.silent = 0
         self.steps = 0
         self.stack: list = []  # [(Function, call node)]
@@ -502,18 +503,20 @@ class Interpreter:
     stmt_TryStar = stmt_Try
 
     def stmt_With(self, stmt: cst.With, frame: Frame) -> bool:
-        saved = self.grad_enabled
+        saved = self.grad_enabled, self.grad_off
         for item in stmt.items:
             ctx = self.eval(item.item, frame)
             mode = _grad_mode_of(ctx)
             if mode is not None:
                 self.grad_enabled = mode if mode != "unknown" else None
+                if mode is False:
+                    self.grad_off = f"under {_grad_off_label(ctx)}"
             if item.asname is not None:
                 self.assign(item.asname.name, UNKNOWN, frame)
         try:
             return self.exec_block(stmt.body, frame)
         finally:
-            self.grad_enabled = saved
+            self.grad_enabled, self.grad_off = saved
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
         subject = self.eval(stmt.subject, frame)
@@ -1010,14 +1013,8 @@ class Interpreter:
     # ------------------------------------------------------------------
     # calls
 
-    def env(self, node) -> CallEnv:
-        label = None
-        if node is not None and isinstance(node, cst.Call):
-            label = _short_code(node.func)
-        return CallEnv(grad_enabled=self.grad_enabled, line=None, label=label)
-
     def torch_call(self, qual: str, args, kwargs, node) -> Value:
-        r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled))
+        r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off))
         return UNKNOWN if r is None else r
 
     def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
@@ -1078,6 +1075,8 @@ class Interpreter:
             # stmt_With restores the mode after the block.
             flag = args[0] if args else kwargs.get("mode", UNKNOWN)
             self.grad_enabled = bool(flag.value) if isinstance(flag, Const) else None
+            if self.grad_enabled is False:
+                self.grad_off = "after torch.set_grad_enabled(False)"
             return TorchObject(qual, (("arg", flag),))
         if qual in NO_GRAD_CONTEXTS or qual in ENABLE_GRAD_CONTEXTS:
             if not args and "mode" in kwargs:  # torch.inference_mode(mode=False)
@@ -1102,7 +1101,7 @@ class Interpreter:
                     "torch.GradScaler"):
             return TorchObject("torch.amp.GradScaler")
         if qual.startswith("torch.") or qual == "torch":
-            r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, node=node,
+            r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off, node=node,
                                                                           label_node=node.func if isinstance(node, cst.Call) else None))
             if r is not None:
                 if isinstance(r, TorchObject):
@@ -1226,7 +1225,7 @@ class Interpreter:
                 return Const(n) if n is not None else Number("int")
             if name in ("is_floating_point", "is_complex", "is_contiguous", "equal", "allclose"):
                 return Number("bool")
-            r = api.call_method(recv, name, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled,
+            r = api.call_method(recv, name, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off,
                                                                                label_node=node.func if isinstance(node, cst.Call) else None))
             return UNKNOWN if r is None else r
         if isinstance(recv, TorchObject):
@@ -1304,7 +1303,7 @@ class Interpreter:
             for child in children.items:
                 value = self.call(child, [value], {}, node)
             return value
-        env = CallEnv(grad_enabled=self.grad_enabled, node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
+        env = CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off, node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
                       label_node=node.func if isinstance(node, cst.Call) else None)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r
@@ -1351,12 +1350,14 @@ class Interpreter:
         frame = Frame(fn.frame, kind="function")
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN
-        saved_grad = self.grad_enabled
+        saved_grad = self.grad_enabled, self.grad_off
         if isinstance(node, cst.FunctionDef):
             for dec in node.decorators:
-                mode = _grad_mode_of(self.eval_quiet(dec.decorator, fn.frame))
+                ctx = self.eval_quiet(dec.decorator, fn.frame)
+                mode = _grad_mode_of(ctx)
                 if mode is False:
                     self.grad_enabled = False
+                    self.grad_off = f"in a function decorated with @{_grad_off_label(ctx)}"
                 elif mode is True:
                     self.grad_enabled = True
                 elif mode == "unknown":
@@ -1386,7 +1387,7 @@ class Interpreter:
             self.generator_flags.pop()
             self.stack.pop()
             self.active.pop()
-            self.grad_enabled = saved_grad
+            self.grad_enabled, self.grad_off = saved_grad
             self.loop_stack = saved_loops
             self.in_loop = saved_in_loop
         if key is not None:
@@ -1812,6 +1813,16 @@ def _grad_mode_of(ctx: Value):
             return bool(arg.value)
         return "unknown"
     return None
+
+
+def _grad_off_label(ctx: Value) -> str:
+    """How the code turned grad mode off, as it would read it: ``torch.inference_mode()``, ..."""
+    q = _callable_qual(ctx) or ""
+    if q.endswith("inference_mode"):
+        return "torch.inference_mode()"
+    if q.endswith("set_grad_enabled"):
+        return "torch.set_grad_enabled(False)"
+    return "torch.no_grad()"
 
 
 def _is_static(node: cst.FunctionDef) -> bool:

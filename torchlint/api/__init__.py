@@ -285,11 +285,12 @@ class CallEnv:
     when a rule asks for it: generating code for a node is not free.
     """
 
-    __slots__ = ("grad_enabled", "node", "_label", "_label_node")
+    __slots__ = ("grad_enabled", "grad_off", "node", "_label", "_label_node")
 
     def __init__(self, grad_enabled: Optional[bool] = True, node: object = None, label: Optional[str] = None,
-                 label_node: object = None):
+                 label_node: object = None, grad_off: str = "under torch.no_grad()"):
         self.grad_enabled = grad_enabled
+        self.grad_off = grad_off  # how grad mode was turned off ("under torch.inference_mode()", ...), for messages
         self.node = node  # where the callee was built (module objects) or the call
         self._label = label
         self._label_node = label_node
@@ -452,7 +453,7 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
         if env.grad_enabled is False or not entry_differentiable(entry):
             changes["requires_grad"] = False
             if env.grad_enabled is False:
-                changes["grad_note"] = "computed under torch.no_grad()"
+                changes["grad_note"] = f"computed {env.grad_off}"
             else:
                 changes["grad_note"] = "the result of a non-differentiable op"
         elif any(t.requires_grad for t in inputs):

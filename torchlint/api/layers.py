@@ -25,7 +25,7 @@ def _self(a: Args, name):
 
 def _param_out(a: Args, shape) -> Tensor:
     rg = True if a.env.grad_enabled else (False if a.env.grad_enabled is False else None)
-    return Tensor(shape=shape, requires_grad=rg, grad_note="computed under torch.no_grad()" if rg is False else None)
+    return Tensor(shape=shape, requires_grad=rg, grad_note=f"computed {a.env.grad_off}" if rg is False else None)
 
 
 def r_linear(a: Args):
