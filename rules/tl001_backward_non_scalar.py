@@ -75,6 +75,12 @@ tensor the original program raised.
   recursion is cut off.
 * Framework wrappers are recognised by the receiver's name (`accelerator`,
   `fabric`, `engine`, `model_engine`) and by `self.manual_backward`.
+* For a `DataParallel` model whose forward torchlint cannot see (a library
+  model, a model passed in as an argument), only what is certainly its loss
+  counts as one value per GPU: `outputs.loss`, `outputs["loss"]`, or the
+  output itself when `backward()` is called on it. `outputs[0]` stays unknown.
+  A loss averaged on some path (`if n_gpu > 1: loss = loss.mean()`) is not
+  reported.
 * A Lightning module is recognised by a base class named `LightningModule`
   (directly or through classes of the same file). A class that mentions
   `automatic_optimization` is skipped (manual optimisation does not

@@ -27,6 +27,7 @@ from torchlint.values import (
     Const,
     DictValue,
     Function,
+    Gathered,
     Instance,
     ModuleRef,
     Note,
@@ -36,6 +37,7 @@ from torchlint.values import (
     Sym,
     Tensor,
     TorchObject,
+    UnknownValue,
     UserBound,
     Value,
     format_shape,
@@ -976,6 +978,10 @@ class Interpreter:
                 return Const(None)
         if star:
             result = UNKNOWN
+            if isinstance(callee, TorchObject) and callee.qual == "torch.nn.DataParallel" \
+                    and isinstance(callee.attr("module"), UnknownValue):
+                # model(**batch) on a wrapped module torchlint cannot see: the arguments do not matter
+                result = _gather(UNKNOWN, callee, node.func)
         else:
             result = self.call(callee, args, kwargs, node)
         # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
@@ -1445,6 +1451,14 @@ class Interpreter:
     def getattr(self, base: Value, name: str) -> Value:
         if isinstance(base, ModuleRef):
             return ModuleRef(f"{base.qual}.{name}")
+        if isinstance(base, Gathered):
+            # `outputs.loss` (Hugging Face models) is the gathered loss; a tensor method on the output
+            # itself (`out.backward()`, `out.mean()`) treats it as the loss it then must be
+            if name == "loss":
+                return base.as_loss()
+            if name == "backward" or api.is_tensor_method(name):
+                return self.tensor_attr(base.as_loss(), name)
+            return UNKNOWN
         if isinstance(base, Tensor):
             return self.tensor_attr(base, name)
         if isinstance(base, TorchObject):
@@ -1509,6 +1523,10 @@ class Interpreter:
     def subscript(self, base: Value, index: list, node) -> Value:
         if isinstance(base, Tensor):
             return index_tensor(base, index, self.grad_enabled)
+        if isinstance(base, Gathered):
+            if len(index) == 1 and index[0][0] == "index" and index[0][1] == Const("loss"):
+                return base.as_loss()
+            return UNKNOWN
         if isinstance(base, Seq):
             if len(index) == 1 and index[0][0] == "index":
                 i = index[0][1]
@@ -1708,12 +1726,14 @@ def index_tensor(t: Tensor, index: list, grad_enabled) -> Value:
 
 def _gather(out: Value, dp: TorchObject, label_node) -> Value:
     """What nn.DataParallel returns on several GPUs for a forward result ``out``."""
-    if not isinstance(out, (Tensor, Seq, DictValue)):
+    if not isinstance(out, (Tensor, Seq, DictValue, UnknownValue)):
         return UNKNOWN
     label = _short_code(label_node) if label_node is not None else None
     name = f"`{label}`" if label else "the model"
     note = Note(f"{name} is wrapped in nn.DataParallel (line {{line}}): a 0-d loss computed in forward() comes back as "
                 f"one value per GPU, so this works on one GPU and fails on several", dp.node)
+    if isinstance(out, UnknownValue):  # a module torchlint cannot see: only its loss is known to be gathered
+        return Gathered(note)
     if isinstance(out, Tensor):
         if out.shape == ():
             return Tensor(shape=None, likely=note, per_element=True, requires_grad=out.requires_grad, dtype=out.dtype,

@@ -219,6 +219,24 @@ class DictValue(Value):
 
 
 @dataclass(frozen=True)
+class Gathered(Value):
+    """What ``nn.DataParallel`` returns around a module whose forward torchlint cannot see.
+
+    On several GPUs DataParallel gathers each replica's outputs along dim 0, so
+    a 0-d loss in them (``outputs.loss``, ``outputs["loss"]``, or the output
+    itself when it is the loss) comes back as one value per GPU.  Anything else
+    in it (``outputs[0]``, ``outputs.logits``) stays unknown."""
+
+    note: Note = None
+
+    def as_loss(self) -> "Tensor":
+        return Tensor(shape=None, likely=self.note, per_element=True, origin=(self.note,))
+
+    def describe(self) -> str:
+        return "DataParallel output"
+
+
+@dataclass(frozen=True)
 class ModuleRef(Value):
     """A qualified name: a Python module, or a function/class inside one."""
 

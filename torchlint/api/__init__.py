@@ -603,6 +603,11 @@ def canonical(qual: str) -> str:
     return qual
 
 
+def is_tensor_method(name: str) -> bool:
+    load()
+    return name in METHODS
+
+
 def is_known(qual: str) -> bool:
     load()
     q = canonical(qual)
