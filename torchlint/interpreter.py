@@ -180,6 +180,8 @@ class Analysis:
         self.functions: list = []  # FunctionDef nodes, in source order of discovery
         # Return statement -> [value returned, per context] (Lightning's training_step result is a sink)
         self.returns: dict = {}
+        # AugAssign statement or subscript target written in place -> [(the tensor before, grad mode), per context]
+        self.inplace: dict = {}
 
     def events(self, node) -> list:
         return self.calls.get(node, [])
@@ -310,6 +312,11 @@ class Interpreter:
         elif isinstance(s, cst.AugAssign):
             current = self.eval(s.target, frame)
             value = self.binop(type(s.operator).__name__.replace("Assign", ""), current, self.eval(s.value, frame), s)
+            if isinstance(current, Tensor):
+                # x += y changes x in place: it stays the same tensor
+                if not self.silent:
+                    self.analysis.inplace.setdefault(s, []).append((current, self.grad_enabled))
+                value = _after_inplace(current, value, self.grad_enabled)
             self.assign(s.target, value, frame)
         elif isinstance(s, cst.Return):
             value = self.eval(s.value, frame) if s.value is not None else Const(None)
@@ -613,6 +620,13 @@ class Interpreter:
         elif isinstance(target, cst.Subscript):
             if isinstance(target.value, cst.Name):
                 base = frame.lookup(target.value.value)
+                if isinstance(base, Tensor):
+                    # x[i] = v writes into x in place
+                    if not self.silent:
+                        self.analysis.inplace.setdefault(target, []).append((base, self.grad_enabled))
+                    written = value if isinstance(value, Tensor) else \
+                        Tensor(shape=None, requires_grad=False if is_number(value) else None)
+                    frame.vars[target.value.value] = _after_inplace(base, written, self.grad_enabled)
                 if isinstance(base, DictValue) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
                     key = self.eval(target.slice[0].slice.value, frame)
                     if isinstance(key, Const):
@@ -989,7 +1003,10 @@ class Interpreter:
                 and not callee.name.startswith("_") and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             name = func.value.value
             if frame.lookup(name) is callee.receiver:
-                frame.vars[name] = result if isinstance(result, Tensor) else Tensor(shape=callee.receiver.shape)
+                if callee.name in ("requires_grad_", "detach_"):  # they set requires_grad themselves
+                    frame.vars[name] = result if isinstance(result, Tensor) else Tensor(shape=callee.receiver.shape)
+                else:
+                    frame.vars[name] = _after_inplace(callee.receiver, result, self.grad_enabled)
         if not self.silent:
             ev = CallEvent(callee, tuple(args), dict(kwargs), result, self.grad_enabled,
                            tuple((fn.qual, n) for fn, n in self.stack), self.in_loop > 0)
@@ -1067,8 +1084,8 @@ class Interpreter:
             rg = kwargs.get("requires_grad", args[1] if len(args) > 1 else Const(True))
             rgv = bool(rg.value) if isinstance(rg, Const) else None
             if isinstance(data, Tensor):
-                return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype)
-            return Tensor(shape=None, requires_grad=rgv)
+                return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype, leaf=True)
+            return Tensor(shape=None, requires_grad=rgv, leaf=True)
         if qual in ("torch.autograd.Variable",):
             data = args[0] if args else UNKNOWN
             rg = kwargs.get("requires_grad", Const(False))
@@ -1722,6 +1739,30 @@ def index_tensor(t: Tensor, index: list, grad_enabled) -> Value:
         return Tensor(shape=None, **base)
     out.extend(shape[dim:])
     return Tensor(shape=tuple(out), **base)
+
+
+def _after_inplace(current: Tensor, result: Value, grad_enabled: Optional[bool]) -> Tensor:
+    """What ``x`` is after an in-place op on it (``x -= y``, ``x.add_(y)``, ``x[i] = v``): the same tensor.
+
+    It keeps its shape and dtype. With grad disabled it also keeps requires_grad and leaf-ness (a parameter
+    updated under ``torch.no_grad()`` still requires grad); with grad enabled it requires grad when it did or
+    when what was written into it does, and then it is no longer a leaf."""
+    out = result if isinstance(result, Tensor) else Tensor(shape=current.shape)
+    keep = dict(shape=current.shape, numel=current.numel, dtype=current.dtype or out.dtype, likely=current.likely,
+                per_element=current.per_element)
+    if grad_enabled is False:
+        return replace(out, requires_grad=current.requires_grad, grad_note=current.grad_note, leaf=current.leaf,
+                       origin=current.origin, **keep)
+    if current.requires_grad:  # an in-place op never takes requires_grad away
+        rg = True
+    elif out.requires_grad:
+        rg = True if grad_enabled else None
+    elif current.requires_grad is False and out.requires_grad is False:
+        rg = False
+    else:
+        rg = None
+    return replace(out, requires_grad=rg, grad_note=current.grad_note if rg is False else None,
+                   leaf=current.leaf and rg is False, **keep)
 
 
 def _gather(out: Value, dp: TorchObject, label_node) -> Value:

@@ -114,6 +114,9 @@ class Tensor(Value):
     # True when the autograd graph behind this tensor certainly holds saved
     # tensors, which a backward() pass frees (a second pass then raises; TL008).
     saved: bool = False
+    # True when the tensor is certainly a leaf of the autograd graph: made by a factory, nn.Parameter or
+    # .detach(), not computed by an op (TL009: in-place ops on a leaf that requires grad raise).
+    leaf: bool = False
 
     def __post_init__(self):
         derived = numel_of_shape(self.shape)
@@ -381,6 +384,7 @@ def join(a: Value, b: Value) -> Value:
             origin=a.origin,
             grad_note=a.grad_note if a.requires_grad is False and b.requires_grad is False else None,
             saved=a.saved and b.saved,
+            leaf=a.leaf and b.leaf,
         )
     # ``total = 0; for ...: total += loss``: after the loop ``total`` is the
     # tensor, or the untouched number when the loop never ran (and then

@@ -28,7 +28,7 @@ def _created(a: Args, shape, default_dtype="float") -> Tensor:
     dt = dtype_kind(a["dtype"]) if not a.is_none("dtype") else default_dtype
     rg = _rg(a)
     note = None if rg else "created without requires_grad=True"
-    return Tensor(shape=shape, requires_grad=rg, dtype=dt, grad_note=note)
+    return Tensor(shape=shape, requires_grad=rg, dtype=dt, grad_note=note, leaf=True)
 
 
 def _literal_shape(v):
@@ -182,14 +182,14 @@ def r_ternary(name1, name2, name3):
 def r_detach(a: Args):
     t = a.tensor("input")
     return Tensor(shape=t.shape, numel=t.numel, requires_grad=False, dtype=t.dtype,
-                  grad_note="detached from the graph by .detach()")
+                  grad_note="detached from the graph by .detach()", leaf=True)
 
 
 def r_requires_grad_(a: Args):
     t = a.tensor("input")
     want = a["requires_grad"]
     rg = bool(want.value) if isinstance(want, Const) else None
-    return Tensor(shape=t.shape, numel=t.numel, requires_grad=rg, dtype=t.dtype)
+    return Tensor(shape=t.shape, numel=t.numel, requires_grad=rg, dtype=t.dtype, leaf=t.leaf)
 
 
 def r_cast(kind):
