@@ -132,6 +132,9 @@ class CallEvent:
     grad_enabled: Optional[bool]
     stack: tuple  # ((function qual, call line node), ...) context of the evaluation
     in_loop: bool = False
+    # False when grad_enabled is only assumed: the generic analysis of a function runs it with grad on, but
+    # its callers (in other files) may well call it under torch.no_grad()
+    grad_known: bool = True
 
 
 @dataclass
@@ -193,6 +196,7 @@ class Interpreter:
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
         self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
+        self.grad_assumed = False  # grad mode is on only by assumption (a function analysed on its own)
         self.silent = 0
         self.steps = 0
         self.stack: list = []  # [(Function, call node)]
@@ -243,17 +247,21 @@ class Interpreter:
             if self.steps > STEP_BUDGET * 2 or self.stack:
                 raise Budget()
 
+    def _known_grad(self) -> Optional[bool]:
+        """Grad mode where it is known; None where it is only assumed (see ``grad_assumed``)."""
+        return None if self.grad_assumed else self.grad_enabled
+
     def analyse_generic(self, fn: Function):
         args: list = []
         node = fn.node
         if isinstance(node, cst.FunctionDef) and fn.cls is not None and not _is_static(node):
             args.append(self.generic_instance(fn.cls))
-        saved = self.grad_enabled
-        self.grad_enabled = True
+        saved = self.grad_enabled, self.grad_assumed
+        self.grad_enabled, self.grad_assumed = True, True
         try:
             self.call_user(fn, args, {}, generic=True)
         finally:
-            self.grad_enabled = saved
+            self.grad_enabled, self.grad_assumed = saved
 
     def generic_instance(self, cls: ClassValue) -> Value:
         inst = self.generic_instances.get(cls.node)
@@ -315,7 +323,7 @@ class Interpreter:
             if isinstance(current, Tensor):
                 # x += y changes x in place: it stays the same tensor
                 if not self.silent:
-                    self.analysis.inplace.setdefault(s, []).append((current, self.grad_enabled))
+                    self.analysis.inplace.setdefault(s, []).append((current, self._known_grad()))
                 value = _after_inplace(current, value, self.grad_enabled)
             self.assign(s.target, value, frame)
         elif isinstance(s, cst.Return):
@@ -512,12 +520,13 @@ class Interpreter:
     stmt_TryStar = stmt_Try
 
     def stmt_With(self, stmt: cst.With, frame: Frame) -> bool:
-        saved = self.grad_enabled, self.grad_off
+        saved = self.grad_enabled, self.grad_off, self.grad_assumed
         for item in stmt.items:
             ctx = self.eval(item.item, frame)
             mode = _grad_mode_of(ctx)
             if mode is not None:
                 self.grad_enabled = mode if mode != "unknown" else None
+                self.grad_assumed = False
                 if mode is False:
                     self.grad_off = f"under {_grad_off_label(ctx)}"
             if item.asname is not None:
@@ -525,7 +534,7 @@ class Interpreter:
         try:
             return self.exec_block(stmt.body, frame)
         finally:
-            self.grad_enabled, self.grad_off = saved
+            self.grad_enabled, self.grad_off, self.grad_assumed = saved
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
         subject = self.eval(stmt.subject, frame)
@@ -623,7 +632,7 @@ class Interpreter:
                 if isinstance(base, Tensor):
                     # x[i] = v writes into x in place
                     if not self.silent:
-                        self.analysis.inplace.setdefault(target, []).append((base, self.grad_enabled))
+                        self.analysis.inplace.setdefault(target, []).append((base, self._known_grad()))
                     written = value if isinstance(value, Tensor) else \
                         Tensor(shape=None, requires_grad=False if is_number(value) else None)
                     frame.vars[target.value.value] = _after_inplace(base, written, self.grad_enabled)
@@ -1009,7 +1018,7 @@ class Interpreter:
                     frame.vars[name] = _after_inplace(callee.receiver, result, self.grad_enabled)
         if not self.silent:
             ev = CallEvent(callee, tuple(args), dict(kwargs), result, self.grad_enabled,
-                           tuple((fn.qual, n) for fn, n in self.stack), self.in_loop > 0)
+                           tuple((fn.qual, n) for fn, n in self.stack), self.in_loop > 0, not self.grad_assumed)
             self.analysis.calls.setdefault(node, []).append(ev)
         return result
 
@@ -1098,6 +1107,7 @@ class Interpreter:
             # stmt_With restores the mode after the block.
             flag = args[0] if args else kwargs.get("mode", UNKNOWN)
             self.grad_enabled = bool(flag.value) if isinstance(flag, Const) else None
+            self.grad_assumed = False
             if self.grad_enabled is False:
                 self.grad_off = "after torch.set_grad_enabled(False)"
             return TorchObject(qual, (("arg", flag),))
@@ -1373,11 +1383,13 @@ class Interpreter:
         frame = Frame(fn.frame, kind="function")
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN
-        saved_grad = self.grad_enabled, self.grad_off
+        saved_grad = self.grad_enabled, self.grad_off, self.grad_assumed
         if isinstance(node, cst.FunctionDef):
             for dec in node.decorators:
                 ctx = self.eval_quiet(dec.decorator, fn.frame)
                 mode = _grad_mode_of(ctx)
+                if mode is not None:
+                    self.grad_assumed = False
                 if mode is False:
                     self.grad_enabled = False
                     self.grad_off = f"in a function decorated with @{_grad_off_label(ctx)}"
@@ -1410,7 +1422,7 @@ class Interpreter:
             self.generator_flags.pop()
             self.stack.pop()
             self.active.pop()
-            self.grad_enabled, self.grad_off = saved_grad
+            self.grad_enabled, self.grad_off, self.grad_assumed = saved_grad
             self.loop_stack = saved_loops
             self.in_loop = saved_in_loop
         if key is not None:
@@ -1483,7 +1495,7 @@ class Interpreter:
             if v is not None:
                 return v
             if name in ("weight", "bias") and api.is_known(base.qual):
-                return Tensor(shape=None, requires_grad=True, dtype="float")
+                return Tensor(shape=None, requires_grad=True, dtype="float", leaf=True)  # a parameter
             return BoundMethod(base, name)
         if isinstance(base, Instance):
             if name in base.attrs:
@@ -1747,6 +1759,8 @@ def _after_inplace(current: Tensor, result: Value, grad_enabled: Optional[bool])
     It keeps its shape and dtype. With grad disabled it also keeps requires_grad and leaf-ness (a parameter
     updated under ``torch.no_grad()`` still requires grad); with grad enabled it requires grad when it did or
     when what was written into it does, and then it is no longer a leaf."""
+    if grad_enabled is True and current.leaf and current.requires_grad is True:
+        return current  # PyTorch refuses this op (TL009): the tensor stays as it was
     out = result if isinstance(result, Tensor) else Tensor(shape=current.shape)
     keep = dict(shape=current.shape, numel=current.numel, dtype=current.dtype or out.dtype, likely=current.likely,
                 per_element=current.per_element)
