@@ -1,0 +1,161 @@
+"""TL009 inplace-on-leaf."""
+from __future__ import annotations
+
+from torchlint.registry import Rule
+
+# In-place tensor methods that raise on a leaf that requires grad while grad mode is on (each checked
+# against torch 2.13; requires_grad_(), detach_() and share_memory_() do not, resize_() fails differently).
+INPLACE_METHODS = frozenset("""
+abs_ add_ addcdiv_ addcmul_ bernoulli_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ copy_ cos_ div_ erf_ exp_
+expm1_ exponential_ fill_ floor_ fmod_ frac_ index_add_ index_fill_ lerp_ log1p_ log_ masked_fill_ mul_
+nan_to_num_ neg_ normal_ pow_ random_ reciprocal_ relu_ remainder_ round_ rsqrt_ scatter_ sigmoid_ sign_
+sin_ sqrt_ square_ squeeze_ sub_ swapaxes_ t_ tanh_ transpose_ trunc_ uniform_ unsqueeze_ zero_
+""".split())
+
+
+class InplaceOnLeaf(Rule):
+    code = "TL009"
+    name = "inplace-on-leaf"
+    summary = "an in-place change (w -= ..., w.add_(), w[i] = ...) to a leaf tensor that requires grad, outside no_grad"
+    triggers = ("requires_grad", "Parameter")
+    site_calls = tuple(sorted(INPLACE_METHODS)) + ("Parameter", "requires_grad_")
+    site_keywords = ("requires_grad",)
+    site_stores = ("requires_grad",)
+    fix = "sometimes"
+    runtime_error = ("RuntimeError", "leaf Variable that requires grad is being used in an in-place operation")
+    doc = """
+## What it does
+Finds in-place changes to a leaf tensor that requires grad (a tensor made with
+`requires_grad=True`, an `nn.Parameter`, a layer's `weight` or `bias`) while
+autograd is recording: augmented assignment (`w -= lr * w.grad`, `w += 1`),
+in-place methods (`w.add_(...)`, `w.zero_()`, `w.normal_()`, `w.clamp_(...)`),
+and item assignment (`w[0] = 0.0`).
+
+## Why is this bad?
+Autograd cannot record an in-place change to a tensor whose gradient it is
+about to compute, so PyTorch refuses it at that line:
+
+    RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.
+
+(`a view of a leaf Variable ...` for item assignment). It is the usual first
+error of a hand-written gradient-descent step: the update of the weights must
+not itself become part of the graph.
+
+## Example
+```python
+w = torch.randn(3, requires_grad=True)
+loss = (x @ w).pow(2).mean()
+loss.backward()
+w -= 0.1 * w.grad
+```
+
+## Use instead
+```python
+w = torch.randn(3, requires_grad=True)
+loss = (x @ w).pow(2).mean()
+loss.backward()
+with torch.no_grad():
+    w -= 0.1 * w.grad
+```
+or let an optimizer (`torch.optim.SGD`) do the update.
+
+## Fix safety
+The fix puts the statement under `with torch.no_grad():`. It is **unsafe**:
+it is what a parameter update needs, but if the change was meant to be part of
+the computation that gets differentiated, the right fix is an out-of-place
+operation (`w = w - ...`) on a non-leaf instead. There is no fix for a
+statement that shares its line with others, or when `torch` is not imported
+under a name.
+
+## Known limits
+Only reported when certain for at least one way the file runs the code: the tensor is
+known to be a leaf (a factory call with `requires_grad=True`, `nn.Parameter`,
+`.detach().requires_grad_()`, a `torch.nn` layer's `weight` or `bias`) and
+grad mode is known to be on: in module-level code and in the functions it
+calls, not in a function analysed on its own, whose callers may run it under
+`torch.no_grad()`. Parameters reached through `model.parameters()` or an
+optimizer's `param_groups` are not followed, and the rule only looks at files
+that mention `requires_grad` or `Parameter`.
+"""
+
+    def check(self, ctx):
+        import libcst as cst
+
+        from torchlint.values import BoundMethod, Tensor
+
+        def leaf_hit(pairs) -> bool:
+            # one context that certainly raises is enough (a call from module code with a parameter); a
+            # function analysed on its own has grad mode None here and unknown arguments: it proves nothing
+            return any(isinstance(t, Tensor) and t.leaf and t.requires_grad is True and grad is True
+                       for t, grad in pairs)
+
+        lines = _statement_lines(ctx.module)
+        for node, pairs in ctx.analysis.inplace.items():
+            if not leaf_hit(pairs):
+                continue
+            if isinstance(node, cst.AugAssign):
+                what = f"`{ctx.short_code(node.target)} {_op(node)}` changes it in place"
+                name = ctx.short_code(node.target)
+            else:  # a subscript target: x[i] = v
+                what = f"`{ctx.short_code(node)} = ...` writes into it in place"
+                name = ctx.short_code(node.value)
+            yield self._report(ctx, node, name, what, lines)
+        for call, events in ctx.analysis.calls.items():
+            func = call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value in INPLACE_METHODS):
+                continue
+            pairs = [(e.callee.receiver, e.grad_enabled if e.grad_known else None) for e in events
+                     if isinstance(e.callee, BoundMethod) and e.callee.name == func.attr.value]
+            if not leaf_hit(pairs):
+                continue
+            name = ctx.short_code(func.value)
+            yield self._report(ctx, call, name, f"`.{func.attr.value}()` changes it in place", lines)
+
+    def _report(self, ctx, node, name, what, lines):
+        from torchlint.diagnostics import Fix
+        from torchlint.rulekit import torch_alias
+
+        message = (f"`{name}` is a leaf tensor that requires grad, and {what} while autograd is recording "
+                   f"(RuntimeError: a leaf Variable that requires grad is being used in an in-place operation); "
+                   f"do it under `with torch.no_grad():`")
+        fix = None
+        stmt = lines.get(id(node))
+        alias = torch_alias(ctx.module)
+        if stmt is not None and alias is not None:
+            start, _ = ctx.span(stmt)
+            line_start = ctx.source.rfind("\n", 0, start) + 1
+            indent = ctx.source[line_start:start]
+            if indent.strip() == "":
+                unit = "\t" if "\t" in indent else "    "
+                newline = ctx.module.default_newline
+                edit = ctx.edit(line_start, line_start, f"{indent}with {alias}.no_grad():{newline}{unit}")
+                fix = Fix("Do the in-place change under torch.no_grad()", (edit,), "unsafe")
+        return ctx.diagnostic(self, node, message, "error", fix)
+
+
+def _op(node) -> str:
+    ops = {"AddAssign": "+=", "SubtractAssign": "-=", "MultiplyAssign": "*=", "DivideAssign": "/=",
+           "PowerAssign": "**=", "FloorDivideAssign": "//=", "ModuloAssign": "%=", "MatrixMultiplyAssign": "@="}
+    return ops.get(type(node.operator).__name__, "op=")
+
+
+def _statement_lines(module) -> dict:
+    """{id(node): its statement line} for the nodes a fix can wrap: the only small statement of a line
+    (``w -= ...``), the single target of ``w[i] = v``, and the call of ``w.add_(...)`` as a statement."""
+    import libcst as cst
+
+    from torchlint.rulekit import statement_blocks
+
+    out: dict = {}
+    for block in statement_blocks(module):
+        for stmt in block.body:
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            small = stmt.body[0]
+            if isinstance(small, cst.AugAssign):
+                out[id(small)] = stmt
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                out[id(small.targets[0].target)] = stmt
+            elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                out[id(small.value)] = stmt
+    return out
