@@ -48,7 +48,7 @@ class FileResult:
     fix_error: Optional[str] = None
     diff: Optional[str] = None
     cached: bool = False
-    noqa_added: int = 0  # lines that got a ``# noqa`` (--add-noqa)
+    noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class FixMode:
     fix: bool = False
     unsafe: bool = False
     diff: bool = False  # compute the diff, write nothing
-    add_noqa: bool = False  # silence every finding with a ``# noqa: CODE`` comment
+    add_noqa: bool = False  # silence every finding with a noqa comment naming its code
 
 def _error(path, code: str, name: str, message: str, loc: Optional[Location] = None) -> Diagnostic:
     loc = loc or Location(1, 1)
