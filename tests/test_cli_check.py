@@ -197,6 +197,17 @@ def test_stdin_respects_noqa_per_file_ignores_and_force_exclude(proj):
     assert (r.returncode, r.stdout) == (0, BAD)
 
 
+def test_statistics_mark_only_what_fix_would_fix(tmp_path):
+    # TL008's retain_graph fix is unsafe: [*] only with --unsafe-fixes, as in the full output
+    src = ("import torch\nw = torch.ones(2, requires_grad=True)\nloss = (w * w).sum()\n"
+           "loss.backward()\nloss.backward()\n")
+    (tmp_path / "t.py").write_text(src)
+    r = tl("check", "t.py", "--statistics", "--isolated", cwd=tmp_path)
+    assert r.stdout.splitlines()[0] == "    1\tTL008\t[ ] backward-twice"
+    r = tl("check", "t.py", "--statistics", "--isolated", "--unsafe-fixes", cwd=tmp_path)
+    assert r.stdout.splitlines()[0] == "    1\tTL008\t[*] backward-twice"
+
+
 def test_statistics_and_show_fixes(proj):
     (proj / "pkg" / "bad2.py").write_text(BAD + "z = x * 3\nz.backward()\n")
     r = tl("check", "pkg", "--statistics", cwd=proj)

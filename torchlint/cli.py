@@ -400,7 +400,7 @@ def _report(diags, sources, settings, fmt, color, output_file, quiet, statistics
     body = _render(diags, sources, fmt, color, files, unsafe=bool(settings.unsafe_fixes))
     if fmt in TEXT_FORMATS:
         # As in Ruff, --statistics prints the counts per rule instead of the findings.
-        lines = [_statistics(diags)] if statistics else ([body] if diags else [])
+        lines = [_statistics(diags, bool(settings.unsafe_fixes))] if statistics else ([body] if diags else [])
         if show_fixes and applied:
             lines.append(_fixed_listing(applied))
         if not quiet:
@@ -410,7 +410,7 @@ def _report(diags, sources, settings, fmt, color, output_file, quiet, statistics
     else:
         _emit(body, output_file)
         if statistics:
-            click.echo(_statistics(diags), err=True, nl=False)
+            click.echo(_statistics(diags, bool(settings.unsafe_fixes)), err=True, nl=False)
 
 
 def _summary(diags, settings, applied) -> str:
@@ -433,10 +433,12 @@ def _summary(diags, settings, applied) -> str:
     return text
 
 
-def _statistics(diags) -> str:
+def _statistics(diags, unsafe: bool = False) -> str:
+    """One line per rule and fixability: count, code, ``[*]`` when --fix (with these settings) fixes them, name."""
     from collections import Counter
 
-    counts = Counter((d.code, d.name, bool(d.fix)) for d in diags)
+    counts = Counter((d.code, d.name, d.fix is not None and (d.fix.applicability == "safe" or unsafe))
+                     for d in diags)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
     return "".join(f"{n:>5}\t{code}\t{'[*]' if fixable else '[ ]'} {name}\n" for (code, name, fixable), n in rows)
 
