@@ -437,8 +437,9 @@ def _statistics(diags, unsafe: bool = False) -> str:
     """One line per rule and fixability: count, code, ``[*]`` when --fix (with these settings) fixes them, name."""
     from collections import Counter
 
-    counts = Counter((d.code, d.name, d.fix is not None and (d.fix.applicability == "safe" or unsafe))
-                     for d in diags)
+    from torchlint.reporters import fixable
+
+    counts = Counter((d.code, d.name, fixable(d, unsafe)) for d in diags)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
     return "".join(f"{n:>5}\t{code}\t{'[*]' if fixable else '[ ]'} {name}\n" for (code, name, fixable), n in rows)
 

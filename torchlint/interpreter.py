@@ -1045,8 +1045,12 @@ class Interpreter:
     # ------------------------------------------------------------------
     # calls
 
+    def call_env(self, **kwargs) -> CallEnv:
+        """What the API model may know about a call made here: grad mode (and what turned it off)."""
+        return CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off, **kwargs)
+
     def torch_call(self, qual: str, args, kwargs, node) -> Value:
-        r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off))
+        r = api.call_function(qual, list(args), dict(kwargs), self.call_env())
         return UNKNOWN if r is None else r
 
     def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
@@ -1134,8 +1138,8 @@ class Interpreter:
                     "torch.GradScaler"):
             return TorchObject("torch.amp.GradScaler")
         if qual.startswith("torch.") or qual == "torch":
-            r = api.call_function(qual, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off, node=node,
-                                                                          label_node=node.func if isinstance(node, cst.Call) else None))
+            label_node = node.func if isinstance(node, cst.Call) else None
+            r = api.call_function(qual, list(args), dict(kwargs), self.call_env(node=node, label_node=label_node))
             if r is not None:
                 if isinstance(r, TorchObject):
                     return TorchObject(r.qual, r.attrs, node=node)
@@ -1258,8 +1262,8 @@ class Interpreter:
                 return Const(n) if n is not None else Number("int")
             if name in ("is_floating_point", "is_complex", "is_contiguous", "equal", "allclose"):
                 return Number("bool")
-            r = api.call_method(recv, name, list(args), dict(kwargs), CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off,
-                                                                               label_node=node.func if isinstance(node, cst.Call) else None))
+            label_node = node.func if isinstance(node, cst.Call) else None
+            r = api.call_method(recv, name, list(args), dict(kwargs), self.call_env(label_node=label_node))
             return UNKNOWN if r is None else r
         if isinstance(recv, TorchObject):
             if recv.qual == "torch.amp.GradScaler" and name == "scale" and args:
@@ -1336,8 +1340,8 @@ class Interpreter:
             for child in children.items:
                 value = self.call(child, [value], {}, node)
             return value
-        env = CallEnv(grad_enabled=self.grad_enabled, grad_off=self.grad_off, node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
-                      label_node=node.func if isinstance(node, cst.Call) else None)
+        env = self.call_env(node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
+                            label_node=node.func if isinstance(node, cst.Call) else None)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r
 

@@ -37,7 +37,7 @@ def _cell_path(d: Diagnostic) -> str:
     return d.filename
 
 
-def _fixable(d: Diagnostic, unsafe: bool) -> bool:
+def fixable(d: Diagnostic, unsafe: bool) -> bool:
     """``--fix`` would apply this finding's fix (marked ``[*]``, as Ruff does)."""
     return d.fix is not None and (d.fix.applicability == "safe" or unsafe)
 
@@ -49,7 +49,7 @@ def full(diags: list, sources: dict, color: bool = False, unsafe: bool = False) 
     out = []
     for d in diags:
         sev = d.severity
-        star = _fixable(d, unsafe)
+        star = fixable(d, unsafe)
         head = f"{d.filename}:{d.location.row}:{d.location.column}: {d.code} {'[*] ' if star else ''}{d.message}"
         if color:
             style = "bold red" if sev == "error" else "bold yellow"
@@ -90,7 +90,7 @@ def _esc(text: str) -> str:
 def concise(diags: list, sources: dict, color: bool = False, unsafe: bool = False) -> str:
     """One line per finding: ``path:row:col: CODE [*] message``."""
     return "".join(f"{d.filename}:{d.location.row}:{d.location.column}: {d.code} "
-                   f"{'[*] ' if _fixable(d, unsafe) else ''}{d.message}\n" for d in diags)
+                   f"{'[*] ' if fixable(d, unsafe) else ''}{d.message}\n" for d in diags)
 
 
 def _url(d: Diagnostic) -> Optional[str]:

@@ -27,7 +27,7 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.values import UNKNOWN, BoundMethod, Const, ModuleRef, Seq, Tensor, Value
+from torchlint.values import UNKNOWN, BoundMethod, Const, DictValue, ModuleRef, Seq, Tensor, Value
 
 AUTOGRAD_BACKWARD = {"torch.autograd.backward"}
 # Receiver names (last dotted component, lower-cased) of framework backward wrappers.
@@ -187,7 +187,7 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
                 if entry is None:
                     continue
                 target = entry.value
-                picked = [v.get("loss") if hasattr(v, "get") else UNKNOWN for v in values]
+                picked = [v.get("loss") if isinstance(v, DictValue) else UNKNOWN for v in values]
             else:
                 # a tensor; a dict built elsewhere or None (skip the step) is not followed
                 picked = [v for v in values if isinstance(v, Tensor)]
