@@ -48,15 +48,28 @@ def _codes(text: str | None) -> set:
     return {c.strip().upper() for c in re.split(r"[\s,]+", text) if c.strip()}
 
 
+def _statements(tokens) -> list:
+    """(first line, last line) of each logical line (statement) in a token list."""
+    statements: list = []
+    start = None
+    for tok in tokens:
+        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
+            continue
+        if start is None:
+            start = tok.start[0]
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            statements.append((start, tok.start[0]))
+            start = None
+    return statements
+
+
 def line_suppressions(source: str) -> dict:
     """{line: set of codes (or {'*'})} after spreading statement-end comments over the statement."""
     comments: dict = {}
-    statements: list = []  # (first line, last line) of logical lines
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return _line_suppressions_by_regex(source)
-    start = None
     for tok in tokens:
         if tok.type == tokenize.COMMENT:
             codes = set()
@@ -68,15 +81,8 @@ def line_suppressions(source: str) -> dict:
                 codes |= _codes(m2.group("codes"))
             if codes:
                 comments.setdefault(tok.start[0], set()).update(codes)
-        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
-            continue
-        if start is None:
-            start = tok.start[0]
-        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-            statements.append((start, tok.start[0]))
-            start = None
     out = {line: set(codes) for line, codes in comments.items()}
-    for first, last in statements:
+    for first, last in _statements(tokens):
         if last in comments and last > first:
             for line in range(first, last):
                 out.setdefault(line, set()).update(comments[last])
@@ -139,17 +145,9 @@ def filter_diagnostics(diags: Iterable[Diagnostic], source: str, *, per_file_ign
 def _statement_ends(source: str) -> dict:
     """{line: last line of the logical line (statement) it belongs to}, from the tokenizer."""
     ends: dict = {}
-    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-    start = None
-    for tok in tokens:
-        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
-            continue
-        if start is None:
-            start = tok.start[0]
-        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-            for line in range(start, tok.start[0] + 1):
-                ends[line] = tok.start[0]
-            start = None
+    for first, last in _statements(tokenize.generate_tokens(io.StringIO(source).readline)):
+        for line in range(first, last + 1):
+            ends[line] = last
     return ends
 
 
