@@ -612,10 +612,12 @@ def _carried_state(ctx, name, body, pos, outer, unsafe):
         states -= {n for st in body[:k] for n in _assigned_names(st)}
         # each state appears nowhere in the loop but in the feedback and in what builds the loss from it
         # (a later `h = h.detach()` or `h.detach_()` cuts the link), and is not rebound before the loss
-        elsewhere = [b for i, b in enumerate(body) if i != k and not (k < i < pos)]
-        states = {st for st in states
-                  if not any(isinstance(n, cst.Name) and n.value == st for b in elsewhere for n in walk(b))
-                  and not any(st in _assigned_names(b) for b in body[k + 1:pos])}
+        if not states:
+            continue
+        seen_elsewhere = {n.value for i, b in enumerate(body) if i != k and not (k < i < pos)
+                          for n in walk(b) if isinstance(n, cst.Name)}  # lambdas included
+        rebound = set().union(*(_assigned_names(b) for b in body[k + 1:pos]))
+        states -= seen_elsewhere | rebound
         if not states:
             continue
         # the loss carries the graph of the feedback statement: follow straight-line assignments to it
