@@ -192,7 +192,7 @@ class _Scan:
     def __init__(self, module):
         import libcst as cst
 
-        from torchlint.cstwalk import children
+        from torchlint.cstwalk import children, dotted
 
         self.parent: dict = {}
         self.nodes: list = []
@@ -210,7 +210,7 @@ class _Scan:
         self.bindings: dict = {}  # name -> [value node or None (bound by something that is not an assignment)]
         for n in self.nodes:
             if isinstance(n, cst.ImportAlias):
-                full = self._dotted(n.name)
+                full = dotted(n.name)
                 bound = n.asname.name.value if n.asname is not None and isinstance(n.asname.name, cst.Name) \
                     else full.split(".", 1)[0]
                 if isinstance(self.parent.get(id(n)), cst.Import):
@@ -220,7 +220,7 @@ class _Scan:
                 if full == "torch" or full.startswith("torch."):
                     if n.asname is not None and isinstance(n.asname.name, cst.Name):
                         self.torch_names.add(n.asname.name.value)
-            elif isinstance(n, cst.ImportFrom) and n.module is not None and self._dotted(n.module).startswith("torch") \
+            elif isinstance(n, cst.ImportFrom) and n.module is not None and dotted(n.module).startswith("torch") \
                     and not isinstance(n.names, cst.ImportStar):
                 for a in n.names:
                     bound = a.asname.name if a.asname is not None else a.name
@@ -244,16 +244,6 @@ class _Scan:
             elif isinstance(n, (cst.Global, cst.Nonlocal)):
                 for item in n.names:
                     self._bind(item.name, None)
-
-    @staticmethod
-    def _dotted(node) -> str:
-        import libcst as cst
-
-        if isinstance(node, cst.Name):
-            return node.value
-        if isinstance(node, cst.Attribute):
-            return f"{_Scan._dotted(node.value)}.{node.attr.value}"
-        return ""
 
     def _bind(self, target, value):
         import libcst as cst
@@ -315,6 +305,8 @@ class _Scan:
         """Is ``node`` (the base of a subscript store) certainly a dict/list, not a tensor?"""
         import libcst as cst
 
+        from torchlint.cstwalk import dotted
+
         key = node.value if isinstance(node, cst.Name) else "." + node.attr.value if isinstance(node, cst.Attribute) else None
         values = self.bindings.get(key) if key else None
         if not values:
@@ -322,7 +314,7 @@ class _Scan:
         for v in values:
             if isinstance(v, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)):
                 continue
-            if isinstance(v, cst.Call) and self._dotted(v.func).rsplit(".", 1)[-1] in _CONTAINER_CALLS:
+            if isinstance(v, cst.Call) and dotted(v.func).rsplit(".", 1)[-1] in _CONTAINER_CALLS:
                 continue
             return False
         return True

@@ -67,3 +67,13 @@ def _walk(node, prune):
         kids = list(children(n))
         kids.reverse()
         stack.extend(kids)
+
+
+def dotted(node) -> str:
+    """``a.b.c`` for a chain of names; ``""`` for anything else.  A chain on top of something that is not a
+    name keeps its attribute part with a leading dot (``f().x`` gives ``".x"``)."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{dotted(node.value)}.{node.attr.value}"
+    return ""

@@ -19,6 +19,7 @@ import libcst as cst
 
 from torchlint import api
 from torchlint.api import CallEnv
+from torchlint.cstwalk import dotted
 from torchlint.values import (
     MANY,
     UNKNOWN,
@@ -347,7 +348,7 @@ class Interpreter:
             return False
         elif isinstance(s, cst.Import):
             for alias in s.names:
-                full = _dotted(alias.name)
+                full = dotted(alias.name)
                 if alias.asname is not None:
                     frame.vars[_name_of(alias.asname.name)] = ModuleRef(full)
                 else:
@@ -365,11 +366,11 @@ class Interpreter:
         if s.relative or s.module is None:
             base = None
         else:
-            base = _dotted(s.module)
+            base = dotted(s.module)
         if isinstance(s.names, cst.ImportStar):
             return
         for alias in s.names:
-            name = _dotted(alias.name)
+            name = dotted(alias.name)
             bound = _name_of(alias.asname.name) if alias.asname is not None else name.split(".")[0]
             frame.vars[bound] = ModuleRef(f"{base}.{name}") if base else UNKNOWN
 
@@ -1852,16 +1853,8 @@ def _kind(v: Value) -> Optional[str]:
     return None
 
 
-def _dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
 def _name_of(node) -> str:
-    return node.value if isinstance(node, cst.Name) else _dotted(node)
+    return node.value if isinstance(node, cst.Name) else dotted(node)
 
 
 def _callable_qual(v: Value) -> Optional[str]:
@@ -1905,11 +1898,11 @@ def _grad_off_label(ctx: Value) -> str:
 
 
 def _is_static(node: cst.FunctionDef) -> bool:
-    return any(_dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
+    return any(dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
 
 
 def _is_property(node: cst.FunctionDef) -> bool:
-    return any(_dotted(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in node.decorators)
+    return any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in node.decorators)
 
 
 def _is_plain_base(b: Value) -> bool:

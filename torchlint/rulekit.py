@@ -31,12 +31,11 @@ def torch_alias(module: cst.Module) -> Optional[str]:
 
 
 def dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = dotted(node.value)
-        return f"{inner}.{node.attr.value}" if inner else ""
-    return ""
+    """``a.b.c`` for a chain of names only; ``""`` when any part is something else (``f().x``)."""
+    from torchlint import cstwalk
+
+    name = cstwalk.dotted(node)
+    return "" if name.startswith(".") else name
 
 
 def keyword_insert_edit(ctx, call: cst.Call, text: str):
