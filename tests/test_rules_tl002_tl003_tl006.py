@@ -10,33 +10,12 @@ import textwrap
 
 import pytest
 
+from rulecheck import fixed, lint, none, one
 from torchlint import registry
 from torchlint.engine import lint_source
-from torchlint.fixer import apply_fixes
 from torchlint.prefilter import triggers
 
 CODES = ["TL002", "TL003", "TL006"]
-
-
-def lint(src: str, code: str):
-    return lint_source(textwrap.dedent(src), "t.py", select=[code])
-
-
-def fixed(src: str, code: str, unsafe: bool = True) -> str:
-    result = apply_fixes(textwrap.dedent(src), "t.py", select=[code], unsafe=unsafe)
-    assert result.error is None, result.error
-    return result.source
-
-
-def one(src: str, code: str):
-    found = lint(src, code)
-    assert len(found) == 1, [(d.location.row, d.code, d.message) for d in found]
-    return found[0]
-
-
-def none(src: str, code: str):
-    found = lint(src, code)
-    assert found == [], [(d.location.row, d.message) for d in found]
 
 
 # ---------------------------------------------------------------------------

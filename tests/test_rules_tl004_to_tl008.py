@@ -12,27 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
+from rulecheck import fixed, lint, one
 from torchlint import registry
-from torchlint.engine import lint_source
-from torchlint.fixer import apply_fixes
 
 CODES = ["TL004", "TL005", "TL007", "TL008"]
-
-
-def lint(src: str, code: str):
-    return lint_source(textwrap.dedent(src), "t.py", select=[code])
-
-
-def fix(src: str, code: str) -> str:
-    result = apply_fixes(textwrap.dedent(src), "t.py", select=[code], unsafe=True)
-    assert result.error is None, result.error
-    return result.source
-
-
-def one(src: str, code: str):
-    found = lint(src, code)
-    assert len(found) == 1, [(d.location.row, d.code, d.message) for d in found]
-    return found[0]
 
 
 # ---------------------------------------------------------------------------
@@ -96,12 +79,12 @@ def test_tl004_item_receiver_message_and_safe_fix():
     assert "`loss.item()` is a Python number (made by .item())" in d.message
     assert "AttributeError" in d.message
     assert d.fix is not None and d.fix.applicability == "safe"
-    assert fix(src, "TL004").splitlines()[-1] == "loss.backward()"
+    assert fixed(src, "TL004").splitlines()[-1] == "loss.backward()"
 
 
 def test_tl004_float_of_expression_keeps_parentheses():
     src = HEAD + "float(loss * 2).backward()\n"
-    assert fix(src, "TL004").splitlines()[-1] == "(loss * 2).backward()"
+    assert fixed(src, "TL004").splitlines()[-1] == "(loss * 2).backward()"
 
 
 def test_tl004_int_and_tolist_wording():
@@ -241,21 +224,21 @@ def test_tl007_warning_message_and_fix_before_backward():
     assert (d.location.row, d.location.column, d.severity) == (7, 5, "warning")
     assert "optimizer.step()" in d.message and "optimizer.zero_grad()" in d.message
     assert d.fix is not None and d.fix.applicability == "unsafe"
-    fixed = fix(src, "TL007").splitlines()
-    assert fixed[6:9] == ["    optimizer.zero_grad()", "    loss.backward()", "    optimizer.step()"]
-    assert lint(fix(src, "TL007"), "TL007") == []
+    out = fixed(src, "TL007").splitlines()
+    assert out[6:9] == ["    optimizer.zero_grad()", "    loss.backward()", "    optimizer.step()"]
+    assert lint(fixed(src, "TL007"), "TL007") == []
 
 
 def test_tl007_fix_keeps_nested_indentation():
     src = loop("with torch.autocast('cpu'):\n    loss.backward()\noptimizer.step()\n")
-    fixed = fix(src, "TL007").splitlines()
-    assert fixed[7:9] == ["        optimizer.zero_grad()", "        loss.backward()"]
+    out = fixed(src, "TL007").splitlines()
+    assert out[7:9] == ["        optimizer.zero_grad()", "        loss.backward()"]
 
 
 def test_tl007_accumulation_without_clearing_is_fixed_after_the_step():
     src = loop("loss.backward()\nif (i + 1) % 2 == 0:\n    optimizer.step()\n")
-    fixed = fix(src, "TL007").splitlines()
-    assert fixed[6:10] == ["    loss.backward()", "    if (i + 1) % 2 == 0:", "        optimizer.step()",
+    out = fixed(src, "TL007").splitlines()
+    assert out[6:10] == ["    loss.backward()", "    if (i + 1) % 2 == 0:", "        optimizer.step()",
                            "        optimizer.zero_grad()"]
 
 
@@ -304,13 +287,13 @@ def test_tl008_straight_line_message_and_fix():
     assert (d.location.row, d.severity) == (5, "error")
     assert d.message.startswith("`loss` was already backpropagated on line 4 without retain_graph=True")
     assert d.fix is not None and d.fix.applicability == "unsafe"
-    fixed = fix(src, "TL008").splitlines()
-    assert fixed[3:5] == ["loss.backward(retain_graph=True)", "loss.backward()"]
+    out = fixed(src, "TL008").splitlines()
+    assert out[3:5] == ["loss.backward(retain_graph=True)", "loss.backward()"]
 
 
 def test_tl008_retain_graph_false_is_replaced():
     src = HEAD + "loss.backward(retain_graph=False)\nloss.backward()\n"
-    assert fix(src, "TL008").splitlines()[3] == "loss.backward(retain_graph=True)"
+    assert fixed(src, "TL008").splitlines()[3] == "loss.backward(retain_graph=True)"
 
 
 def test_tl008_loss_before_loop():
@@ -432,7 +415,7 @@ def test_tl008_autograd_grad_then_backward():
     src = HEAD + "g = torch.autograd.grad(loss, w)[0]\nloss.backward()\n"
     d = one(src, "TL008")
     assert d.message.startswith("`loss` was already differentiated by torch.autograd.grad() on line 4")
-    assert fix(src, "TL008").splitlines()[3] == "g = torch.autograd.grad(loss, w, retain_graph=True)[0]"
+    assert fixed(src, "TL008").splitlines()[3] == "g = torch.autograd.grad(loss, w, retain_graph=True)[0]"
     assert lint(HEAD + "g = torch.autograd.grad(loss, w, create_graph=True)\nloss.backward()\n", "TL008") == []
     assert lint(HEAD + "g = torch.autograd.grad(loss, w, None, True)\nloss.backward()\n", "TL008") == []
 
