@@ -1463,7 +1463,7 @@ class Interpreter:
             else:
                 frame.vars[name] = UNKNOWN
         if isinstance(params.star_arg, cst.Param):
-            frame.vars[params.star_arg.name.value] = Seq("tuple", tuple(args)) if args or True else UNKNOWN
+            frame.vars[params.star_arg.name.value] = Seq("tuple", tuple(args))
             args = []
         for p in params.kwonly_params:
             name = p.name.value

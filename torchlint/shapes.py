@@ -137,14 +137,19 @@ def squeeze(shape: Shape, dim=None) -> Shape:
     return tuple(out)
 
 
-def unsqueeze(shape: Shape, dim: int) -> Shape:
+def _insert_dim(shape: Shape, dim: int, size) -> Shape:
+    """``shape`` with a new dimension of ``size`` at ``dim`` (negative counts from the new end)."""
     if shape is None:
         raise ShapeUnknown("rank unknown")
     rank = len(shape) + 1
     if not -rank <= dim < rank:
         raise ShapeUnknown("dim out of range")
     d = dim % rank
-    return shape[:d] + (1,) + shape[d:]
+    return shape[:d] + (size,) + shape[d:]
+
+
+def unsqueeze(shape: Shape, dim: int) -> Shape:
+    return _insert_dim(shape, dim, 1)
 
 
 def permute(shape: Shape, dims: Sequence[int]) -> Shape:
@@ -229,13 +234,7 @@ def stack(shapes: Sequence[Shape], dim: int, count: Optional[int]) -> Shape:
             base = None if (s is None or base is None or len(s) != len(base)) else tuple(
                 x if x == y else None for x, y in zip(base, s)
             )
-    if base is None:
-        raise ShapeUnknown("rank unknown")
-    rank = len(base) + 1
-    if not -rank <= dim < rank:
-        raise ShapeUnknown("dim out of range")
-    d = dim % rank
-    return base[:d] + (count,) + base[d:]
+    return _insert_dim(base, dim, count)
 
 
 def conv_out(size, kernel, stride=1, padding=0, dilation=1):
