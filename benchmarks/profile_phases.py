@@ -4,7 +4,7 @@
     python benchmarks/profile_phases.py PATH [--top N]
 
 Phases, for the files the prefilter lets through: the CPython pre-parse guard
-(``engine._precheck``), the site gate (``torchlint.sites``), then for the files
+(``engine._precheck``), the site gate (``torchlint.analysis.sites``), then for the files
 with a site ``libcst.parse_module``, the abstract interpreter, and
 each selected rule's ``check`` (with the rules the runner would run on that
 file).  CPU time (``time.process_time``), so other load on the machine matters
@@ -28,10 +28,10 @@ def main(argv=None) -> int:
     import libcst
 
     from torchlint import engine, registry
-    from torchlint.context import FileContext
-    from torchlint.interpreter import Interpreter
-    from torchlint.prefilter import triggers
-    from torchlint.sites import has_site, summarize
+    from torchlint.analysis.context import FileContext
+    from torchlint.analysis.interpreter import Interpreter
+    from torchlint.workspace.prefilter import triggers
+    from torchlint.analysis.sites import has_site, summarize
 
     imports = time.process_time() - t0
     codes = sorted(r.code for r in registry.all_rules() if r.default)

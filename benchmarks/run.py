@@ -67,11 +67,11 @@ def python_files(root: Path) -> list:
 
 
 def has_sites(path: Path) -> bool:
-    """Whether the site gate (torchlint.sites) sends this file to LibCST for some default rule."""
+    """Whether the site gate (torchlint.analysis.sites) sends this file to LibCST for some default rule."""
     import ast
 
     from torchlint import registry
-    from torchlint.sites import has_site, summarize
+    from torchlint.analysis.sites import has_site, summarize
 
     try:
         sites = summarize(ast.parse(path.read_bytes()))
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     from torchlint import registry
-    from torchlint.prefilter import triggers
+    from torchlint.workspace.prefilter import triggers
 
     files = python_files(root)
     trig = triggers({r.code for r in registry.all_rules() if r.default})

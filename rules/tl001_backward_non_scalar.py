@@ -91,8 +91,8 @@ tensor the original program raised.
     def check(self, ctx):
         import libcst as cst
 
-        from torchlint.sinks import backward_sites, lightning_sites
-        from torchlint.values import Seq
+        from torchlint.analysis.sinks import backward_sites, lightning_sites
+        from torchlint.analysis.values import Seq
 
         sites = backward_sites(ctx.analysis)
         if "training_step" in ctx.source:
@@ -131,7 +131,7 @@ tensor the original program raised.
 
     def _report(self, ctx, site, node, rank, t, edits):
         from torchlint.diagnostics import Fix
-        from torchlint.values import format_shape
+        from torchlint.analysis.values import format_shape
 
         expr = ctx.short_code(node)
         if rank == 2:
@@ -163,8 +163,8 @@ def _worst(values):
     Rank 3: provably more than one element; 2: a complex scalar; 1: likely non-scalar.
     A tensor that cannot require grad is left to TL005 (PyTorch raises that error first).
     """
-    from torchlint.sinks import flatten_targets
-    from torchlint.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
+    from torchlint.analysis.sinks import flatten_targets
+    from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
 
     worst = None
     for value in values:

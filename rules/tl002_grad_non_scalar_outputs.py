@@ -80,7 +80,7 @@ again), or when `torch` is not bound as a module name in the file.
 
         from torchlint.diagnostics import Fix
         from torchlint.rulekit import arg_given, call_arg, torch_alias
-        from torchlint.values import NON_SCALAR, ModuleRef, Seq, Tensor, format_shape
+        from torchlint.analysis.values import NON_SCALAR, ModuleRef, Seq, Tensor, format_shape
 
         alias = None
         for call, events in ctx.analysis.calls.items():

@@ -76,7 +76,7 @@ call.
 """
 
     def check(self, ctx):
-        from torchlint.values import NON_SCALAR, Tensor, TorchObject, format_shape
+        from torchlint.analysis.values import NON_SCALAR, Tensor, TorchObject, format_shape
 
         for call, outs in ctx.analysis.func_outputs.items():
             events = ctx.analysis.calls.get(call, [])

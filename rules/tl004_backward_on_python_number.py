@@ -57,7 +57,7 @@ this rule's, so the `backward()` after it is not reported.
         import libcst as cst
 
         from torchlint.diagnostics import Fix
-        from torchlint.values import BoundMethod, Number, PyConverted
+        from torchlint.analysis.values import BoundMethod, Number, PyConverted
 
         for call, events in ctx.analysis.calls.items():
             func = call.func
@@ -122,7 +122,7 @@ def _call_args(receiver) -> bool:
 
 def _converted_tensors(ctx, receiver) -> list:
     """The tensors the conversion ``receiver`` was applied to, in every context."""
-    from torchlint.values import BoundMethod, Tensor
+    from torchlint.analysis.values import BoundMethod, Tensor
 
     out = []
     for e in ctx.analysis.calls.get(receiver, []):

@@ -57,8 +57,8 @@ only trusted not to require grad when the file never asks for
 """
 
     def check(self, ctx):
-        from torchlint.sinks import backward_sites, flatten_targets
-        from torchlint.values import Tensor
+        from torchlint.analysis.sinks import backward_sites, flatten_targets
+        from torchlint.analysis.values import Tensor
 
         sites = backward_sites(ctx.analysis)
         if not sites:
@@ -95,7 +95,7 @@ only trusted not to require grad when the file never asks for
 
 
 def _flat(value):
-    from torchlint.sinks import flatten_targets
+    from torchlint.analysis.sinks import flatten_targets
 
     return flatten_targets(value)
 
@@ -105,7 +105,7 @@ def _element_without_grad(site, create_graph):
     certainly does not require grad in every context."""
     import libcst as cst
 
-    from torchlint.values import Seq, Tensor
+    from torchlint.analysis.values import Seq, Tensor
 
     target = site.target
     if site.kind != "function" or not isinstance(target, (cst.List, cst.Tuple)) or target.lpar:
@@ -192,7 +192,7 @@ class _Scan:
     def __init__(self, module):
         import libcst as cst
 
-        from torchlint.cstwalk import children, dotted
+        from torchlint.analysis.cstwalk import children, dotted
 
         self.parent: dict = {}
         self.nodes: list = []
@@ -305,7 +305,7 @@ class _Scan:
         """Is ``node`` (the base of a subscript store) certainly a dict/list, not a tensor?"""
         import libcst as cst
 
-        from torchlint.cstwalk import dotted
+        from torchlint.analysis.cstwalk import dotted
 
         key = node.value if isinstance(node, cst.Name) else "." + node.attr.value if isinstance(node, cst.Attribute) else None
         values = self.bindings.get(key) if key else None
@@ -340,7 +340,7 @@ def untracked_grad_change(module) -> bool:
             scan = _Scan(module)
         return scan
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     def untracked_receiver(node) -> bool:
         if _fresh(node, get_scan().torch_names):

@@ -81,7 +81,7 @@ or when `torch` is not bound as a module name in the file.
         import libcst as cst
 
         from torchlint.rulekit import torch_alias
-        from torchlint.values import BoundMethod, Const, ModuleRef, Tensor
+        from torchlint.analysis.values import BoundMethod, Const, ModuleRef, Tensor
 
         alias = None
         default_changed = "set_default_dtype" in ctx.source or "set_default_tensor_type" in ctx.source

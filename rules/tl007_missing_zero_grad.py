@@ -115,7 +115,7 @@ def _block_of(loop, stmt):
     """The innermost indented block of ``loop`` whose statements include ``stmt`` (or None)."""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     for n in walk(loop.body, prune=(cst.FunctionDef, cst.ClassDef)):
         if isinstance(n, cst.IndentedBlock) and any(st is stmt for st in n.body):
@@ -127,7 +127,7 @@ def _nested_under(block, stmt) -> bool:
     """Is ``stmt`` inside ``block`` but deeper than its own statements (under an if/with/try of it)?"""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     if block is None or any(st is stmt for st in block.body):
         return False
@@ -158,7 +158,7 @@ def _rebinds_optimizer(loop, steps) -> bool:
     """Does the loop body assign the optimizer's name (a new optimizer, new parameters, every iteration)?"""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     roots = {s.split(".", 1)[0] for s in steps} | set(steps)
     for n in walk(loop.body, prune=(cst.FunctionDef, cst.ClassDef)):
@@ -214,7 +214,7 @@ class _Facts:
     def scan(self, root, stmt=None):
         import libcst as cst
 
-        from torchlint.cstwalk import children
+        from torchlint.analysis.cstwalk import children
 
         stack = [(root, stmt)]
         while stack:
@@ -283,7 +283,7 @@ def _helpers_that_zero(module) -> set:
     """Names of functions/methods in this file that clear gradients (directly or through each other)."""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     defs: dict = {}
     for node in walk(module):

@@ -100,7 +100,7 @@ with `global`, or a file that uses `exec`/`eval`, is not followed.
 
         from torchlint.diagnostics import Fix
         from torchlint.rulekit import call_arg, keyword_insert_edit, line_fix
-        from torchlint.values import BoundMethod, Seq, Tensor
+        from torchlint.analysis.values import BoundMethod, Seq, Tensor
 
         def certain(call) -> bool:
             vals = [e.callee.receiver for e in ctx.analysis.calls.get(call, [])
@@ -237,7 +237,7 @@ def _autograd_grad_stmt(ctx, stmt):
     """The call when ``stmt`` is ``torch.autograd.grad(name, ...)`` (as a statement or assigned, maybe indexed)."""
     import libcst as cst
 
-    from torchlint.values import ModuleRef
+    from torchlint.analysis.values import ModuleRef
 
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
@@ -257,7 +257,7 @@ def _autograd_grad_stmt(ctx, stmt):
 def _assigned_names(root) -> set:
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     names: set = set()
 
@@ -338,7 +338,7 @@ def _dynamic(module) -> bool:
     """exec()/eval() can rebind any name."""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("exec", "eval")
                for n in walk(module))
@@ -358,7 +358,7 @@ def _escapes(body) -> bool:
     """Can an iteration end early (break, continue, return, raise, yield)? Nested functions do not count."""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     return any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
                for n in walk(body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
@@ -379,7 +379,7 @@ def _carries(ctx, node, names) -> bool:
     """Does ``node`` certainly carry the autograd graph of a tensor bound to one of ``names``?"""
     import libcst as cst
 
-    from torchlint.values import BoundMethod, ModuleRef, Tensor, TorchObject
+    from torchlint.analysis.values import BoundMethod, ModuleRef, Tensor, TorchObject
 
     if isinstance(node, cst.Name):
         return node.value in names
@@ -411,7 +411,7 @@ def _shared_in_block(ctx, block, unsafe, retains):
     different names of ``block`` whose values both carry one intermediate's graph (with saved tensors)."""
     import libcst as cst
 
-    from torchlint.values import Tensor
+    from torchlint.analysis.values import Tensor
 
     cands: dict = {}     # intermediate -> its definition statement
     carrying: dict = {}  # name -> set of intermediates its value carries
@@ -460,7 +460,7 @@ def _shared_in_block(ctx, block, unsafe, retains):
 
 def _differentiable_module(obj) -> bool:
     """A torch.nn layer, loss or activation, or a Sequential made only of those."""
-    from torchlint.values import Seq, TorchObject
+    from torchlint.analysis.values import Seq, TorchObject
 
     if obj.qual == "torch.nn.Sequential":
         kids = obj.attr("children", None)
@@ -471,7 +471,7 @@ def _differentiable_module(obj) -> bool:
 
 
 def _layer_or_loss(qual: str) -> bool:
-    from torchlint.api import CLASSES, load
+    from torchlint.analysis.api import CLASSES, load
 
     load()
     entry = CLASSES.get(qual)
@@ -485,7 +485,7 @@ def _shared_intermediate(ctx, name, before, outer, unsafe):
     certainly holds saved tensors."""
     import libcst as cst
 
-    from torchlint.values import Tensor
+    from torchlint.analysis.values import Tensor
 
     # Candidate intermediates: simple `h = <call>` statements before the loop, not rebound in between.
     candidates: dict = {}
@@ -560,7 +560,7 @@ def _state_inputs(ctx, value) -> set:
     tensors from it; or any name a differentiable expression with saved tensors is certainly built from."""
     import libcst as cst
 
-    from torchlint.values import Tensor, TorchObject
+    from torchlint.analysis.values import Tensor, TorchObject
 
     if not isinstance(value, cst.Call) or any(a.star for a in value.args):
         return set()
@@ -581,7 +581,7 @@ def _state_inputs(ctx, value) -> set:
 def _names_read(node) -> set:
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     return {n.value for n in walk(node, prune=(cst.Lambda,)) if isinstance(n, cst.Name)}
 
@@ -595,7 +595,7 @@ def _carried_state(ctx, name, body, pos, outer, unsafe):
     ``h = h.detach()`` or ``h.detach_()`` would cut the link)."""
     import libcst as cst
 
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     defined_before = set()
     for stmt in outer:

@@ -81,7 +81,7 @@ that mention `requires_grad` or `Parameter`.
     def check(self, ctx):
         import libcst as cst
 
-        from torchlint.values import BoundMethod, Tensor
+        from torchlint.analysis.values import BoundMethod, Tensor
 
         def leaf_hit(pairs) -> bool:
             # one context that certainly raises is enough (a call from module code with a parameter); a

@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from torchlint.engine import lint_source
-from torchlint.fixer import apply_fixes
+from torchlint.fix.fixer import apply_fixes
 
 
 def lint(src: str, code: str):

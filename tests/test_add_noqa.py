@@ -5,7 +5,7 @@ import json
 
 from tlcli import BAD, tl
 from torchlint.diagnostics import Diagnostic, Location
-from torchlint.suppression import add_noqa
+from torchlint.report.suppression import add_noqa
 
 
 def _d(row, code="TL001"):

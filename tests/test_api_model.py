@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from torchlint import api
-from torchlint.values import Number, PyConverted, Seq, Tensor
+from torchlint.analysis import api
+from torchlint.analysis.values import Number, PyConverted, Seq, Tensor
 
 api.load()
 
@@ -28,7 +28,7 @@ for entry in api.ALL_ENTRIES:
 def predict(setup: str, expr: str):
     import libcst as cst
 
-    from torchlint.interpreter import Interpreter
+    from torchlint.analysis.interpreter import Interpreter
 
     source = PRELUDE + setup.replace("; ", "\n") + f"\nout = {expr}\n"
     interp = Interpreter(cst.parse_module(source))

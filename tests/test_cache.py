@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from torchlint import cache, registry
+from torchlint.workspace import cache
+from torchlint import registry
 from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
 from torchlint.runner import check_files
 from torchlint.settings import Settings

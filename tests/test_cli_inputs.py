@@ -192,7 +192,7 @@ def test_same_file_twice_is_reported_once(proj):
 
 
 def test_a_crash_outside_the_rules_is_one_line_and_exit_2(proj, monkeypatch, capsys):
-    import torchlint.discovery as discovery
+    import torchlint.workspace.discovery as discovery
     from torchlint.cli import main
 
     def boom(paths, settings):

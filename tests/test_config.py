@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tlcli import BAD, proj, tl  # noqa: F401  (proj is a fixture)
-from torchlint.config import DEFAULT_EXCLUDES, ConfigError, build_settings, expand, find_config, read_config
+from torchlint.workspace.config import DEFAULT_EXCLUDES, ConfigError, build_settings, expand, find_config, read_config
 from torchlint.registry import all_rules
 
 ALL = {r.code for r in all_rules()}

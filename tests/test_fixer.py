@@ -1,11 +1,11 @@
-"""torchlint.fixer: rounds to a fixed point, overlap, rollback, unsafe fixes, and the file writer."""
+"""torchlint.fix.fixer: rounds to a fixed point, overlap, rollback, unsafe fixes, and the file writer."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from torchlint import fixer
+from torchlint.fix import fixer
 from torchlint.diagnostics import Diagnostic, Edit, Fix, Location, SourceError
 
 BAD = "import torch\nx = torch.randn(3, requires_grad=True)\ny = x * 2\ny.backward()\n"
@@ -173,7 +173,7 @@ def test_remaining_has_no_suppression_applied():
     src = BAD.replace("y.backward()", "y.backward()  # noqa: TL001")
     res = fixer.apply_fixes(src, "m.py", select=["TL001"])
     assert res.source.count("y.sum().backward()") == 1  # without keep=, noqa does not stop a fix
-    from torchlint.suppression import filter_diagnostics
+    from torchlint.report.suppression import filter_diagnostics
 
     res = fixer.apply_fixes(src, "m.py", select=["TL001"], keep=lambda d, t: filter_diagnostics(d, t))
     assert res.source == src and res.applied == []

@@ -51,7 +51,14 @@ def test_there_are_fixtures():
     assert len(FILES) >= 60
 
 
-@pytest.mark.parametrize("path", FILES, ids=ids(FILES))
+# fixtures/real/ are reductions of real reports: their annotations are the truth that
+# real torch confirms, not what torchlint finds today. Precision is exact there (no
+# finding off an annotation); recall is measured over the corpus (test_real_corpus.py).
+REAL = FIXTURES / "real"
+ENGINE_FILES = [p for p in FILES if REAL not in p.parents]
+
+
+@pytest.mark.parametrize("path", ENGINE_FILES, ids=ids(ENGINE_FILES))
 def test_static_findings_equal_annotations(path: Path):
     source = path.read_text(encoding="utf-8")
     expected = annotations(source)
@@ -100,7 +107,7 @@ for _p in FILES:
 
 @pytest.mark.parametrize("path", FIXABLE, ids=ids(FIXABLE))
 def test_fixes_run_clean_and_lint_clean(path: Path, oracle):
-    from torchlint.fixer import apply_fixes
+    from torchlint.fix.fixer import apply_fixes
 
     source = path.read_text(encoding="utf-8")
     rel = str(path.relative_to(ROOT))

@@ -12,8 +12,8 @@ import libcst as cst
 import pytest
 
 import torchlint
-from torchlint.interpreter import Interpreter
-from torchlint.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, UNKNOWN, Tensor, UnknownValue
+from torchlint.analysis.interpreter import Interpreter
+from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, UNKNOWN, Tensor, UnknownValue
 
 
 def run(src: str):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tlcli import tl
-from torchlint import notebook
+from torchlint.workspace import notebook
 from torchlint.diagnostics import Diagnostic, Location
 
 

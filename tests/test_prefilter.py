@@ -16,10 +16,10 @@ from conftest import FIXTURES
 from torchlint import registry
 from torchlint.diagnostics import SourceError
 from torchlint.engine import lint_source
-from torchlint.prefilter import ALWAYS, Triggers, rule_groups, triggers
+from torchlint.workspace.prefilter import ALWAYS, Triggers, rule_groups, triggers
 from torchlint.runner import check_files
 from torchlint.settings import Settings
-from torchlint.suppression import filter_diagnostics
+from torchlint.report.suppression import filter_diagnostics
 
 RULES = registry.all_rules()
 ALL = frozenset(r.code for r in RULES)

@@ -155,7 +155,7 @@ def test_github_actions_workflow_runs(sandbox):
 
 
 def test_toml_configuration_is_valid(sandbox, monkeypatch):
-    from torchlint.config import build_settings
+    from torchlint.workspace.config import build_settings
 
     blocks = _blocks("toml")
     assert blocks, "the README shows no configuration"

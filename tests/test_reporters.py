@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from torchlint import reporters
+from torchlint.report import reporters
 from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
 from torchlint.registry import all_rules
 
@@ -195,7 +195,7 @@ def test_reporters_do_not_import_rich_unless_colouring():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom torchlint import reporters\nfrom torchlint.diagnostics import *\n"
+    code = ("import sys\nfrom torchlint.report import reporters\nfrom torchlint.diagnostics import *\n"
             "d = Diagnostic('TL001','n','m','error','f.py',Location(1,1),Location(1,2))\n"
             "for f in reporters.FORMATS.values(): f([d], {'f.py': 'x\\n'})\n"
             "print('rich' in sys.modules, 'libcst' in sys.modules)")

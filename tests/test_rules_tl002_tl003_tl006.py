@@ -13,7 +13,7 @@ import pytest
 from rulecheck import fixed, lint, none, one
 from torchlint import registry
 from torchlint.engine import lint_source
-from torchlint.prefilter import triggers
+from torchlint.workspace.prefilter import triggers
 
 CODES = ["TL002", "TL003", "TL006"]
 

@@ -1,4 +1,4 @@
-"""The site gate (torchlint.sites) never hides a finding, and it does skip LibCST.
+"""The site gate (torchlint.analysis.sites) never hides a finding, and it does skip LibCST.
 
 * every fixture and every rule's documented examples: the findings with the
   gate equal the findings without it, rule by rule;
@@ -17,7 +17,7 @@ from conftest import FIXTURES
 from torchlint import engine, registry
 from torchlint.diagnostics import SourceError
 from torchlint.engine import lint_source
-from torchlint.sites import has_site, summarize
+from torchlint.analysis.sites import has_site, summarize
 
 RULES = registry.all_rules()
 ALL = sorted(r.code for r in RULES)
@@ -114,6 +114,6 @@ def test_a_lightning_training_step_is_a_site_without_any_backward_call():
            "    def training_step(self, batch, i):\n        x, y = batch\n"
            "        return F.mse_loss(x, y, reduction='none')\n")
     assert has_site(registry.get_rule("TL001"), summarize(ast.parse(src)))
-    from torchlint.prefilter import triggers
+    from torchlint.workspace.prefilter import triggers
 
     assert "TL001" in triggers({"TL001"}).rules_for(src.encode())

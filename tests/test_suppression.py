@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from torchlint.diagnostics import Diagnostic, Location
-from torchlint.suppression import file_is_noqa, file_noqa_codes, filter_diagnostics, line_suppressions, path_ignores
+from torchlint.report.suppression import file_is_noqa, file_noqa_codes, filter_diagnostics, line_suppressions, path_ignores
 
 
 def D(row, code="TL001", col=1):

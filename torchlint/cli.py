@@ -81,7 +81,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
           output_formats, output_file, quiet, color, stdin_filename, config_path, isolated, exclude, extend_exclude,
           respect_gitignore, force_exclude, no_cache, cache_dir, jobs, show_files, show_settings, add_noqa):
     """Check PATHS (default: the current directory) for autograd misuse."""
-    from torchlint.config import ConfigError, build_settings
+    from torchlint.workspace.config import ConfigError, build_settings
 
     if add_noqa and (fix or diff or stdin_filename):
         _fail("--add-noqa cannot be combined with --fix, --diff or --stdin-filename")
@@ -110,7 +110,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
         return _check_stdin(stdin_filename, settings, fix or diff, diff, fmt, use_color, output_file, quiet, exit_zero,
                             extra_reports)
 
-    from torchlint.discovery import discover
+    from torchlint.workspace.discovery import discover
     from torchlint.runner import FixMode, check_files
 
     files, problems = discover(paths, settings)
@@ -235,14 +235,14 @@ def _parse_formats(values) -> list:
 
 def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, exit_zero, extra_reports=()):
     """Lint standard input as if it were the file ``name``; with --fix print the fixed text."""
-    from torchlint import suppression
+    from torchlint.report import suppression
     from torchlint.diagnostics import Diagnostic, Location, SourceError
     from torchlint.runner import _per_file_codes, needs_parsing, triggers_for
 
     source = sys.stdin.read()
     path = Path(name)
     if settings.force_exclude:
-        from torchlint.discovery import discover
+        from torchlint.workspace.discovery import discover
 
         files, _ = discover([name], settings) if path.exists() else (None, None)
         if files == [] or (files is None and _stdin_excluded(path, settings)):
@@ -259,7 +259,7 @@ def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, 
         return Diagnostic(code, kind, message, "error", name, loc, loc)
 
     if name.endswith(".ipynb"):
-        from torchlint import notebook as nbmod
+        from torchlint.workspace import notebook as nbmod
 
         try:
             notebook = nbmod.load(source)
@@ -284,7 +284,7 @@ def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, 
     applied: list = []
     fix_error = None
     if fix and any(d.fix for d in diags):
-        from torchlint.fixer import apply_fixes
+        from torchlint.fix.fixer import apply_fixes
 
         try:
             res = apply_fixes(module, name, select=sorted(settings.select), unsafe=bool(settings.unsafe_fixes),
@@ -302,7 +302,7 @@ def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, 
     if fix_error:
         click.echo(f"torchlint: error: {name}: {fix_error}", err=True)
     if diff:
-        from torchlint.fixer import unified_diff
+        from torchlint.fix.fixer import unified_diff
 
         _emit(unified_diff(source, fixed_text, name), output_file)
         sys.exit(2 if internal or fix_error else (1 if applied else 0))
@@ -328,7 +328,7 @@ def _read_source(path):
 
 def _stdin_excluded(path: Path, settings) -> bool:
     """--force-exclude for a --stdin-filename that does not exist on disk."""
-    from torchlint.discovery import _Matcher
+    from torchlint.workspace.discovery import _Matcher
 
     m = _Matcher(settings)
     return m.excluded(path) or any(m.excluded(a) for a in path.parents if str(a) not in (".", ""))
@@ -340,7 +340,7 @@ def _with_cells(sources: dict) -> dict:
     for name, text in sources.items():
         if not name.endswith(".ipynb") or not text:
             continue
-        from torchlint import notebook as nbmod
+        from torchlint.workspace import notebook as nbmod
 
         try:
             out.update(nbmod.cell_sources(text, name))
@@ -353,7 +353,7 @@ def _map_notebook_error(d, source):
     """A syntax error's row in a notebook is a row of the joined module: map it to its cell."""
     if d is None or source is None or not d.filename.endswith(".ipynb") or d.code != "E999":
         return d
-    from torchlint import notebook as nbmod
+    from torchlint.workspace import notebook as nbmod
 
     try:
         return nbmod.map_diagnostic(nbmod.load(source), d, d.filename)
@@ -362,7 +362,7 @@ def _map_notebook_error(d, source):
 
 
 def _render(diags, sources, fmt, color, files=None, unsafe=False) -> str:
-    from torchlint import reporters
+    from torchlint.report import reporters
 
     if fmt == "junit":
         return reporters.junit(diags, sources, files=files)
@@ -437,7 +437,7 @@ def _statistics(diags, unsafe: bool = False) -> str:
     """One line per rule and fixability: count, code, ``[*]`` when --fix (with these settings) fixes them, name."""
     from collections import Counter
 
-    from torchlint.reporters import fixable
+    from torchlint.report.reporters import fixable
 
     counts = Counter((d.code, d.name, fixable(d, unsafe)) for d in diags)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
@@ -555,7 +555,7 @@ def rules(output_format):
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
 def api_coverage(output_format):
     """How much of the PyTorch API the shape model covers (every entry is tested against torch)."""
-    from torchlint import api
+    from torchlint.analysis import api
 
     cov = api.coverage()
     if output_format == "json":
@@ -574,14 +574,14 @@ def api_coverage(output_format):
 @click.option("--cache-dir", type=click.Path(file_okay=False))
 def clean(cache_dir):
     """Remove the cache (.torchlint_cache)."""
-    from torchlint.config import ConfigError, build_settings
+    from torchlint.workspace.config import ConfigError, build_settings
 
     try:
         settings = build_settings(["."], cache_dir=cache_dir)
     except ConfigError as e:
         _fail(str(e))
         return
-    from torchlint import cache
+    from torchlint.workspace import cache
 
     root = cache.cache_root(settings)
     click.echo(f"Removed {root}" if cache.clean(settings) else f"No cache at {root}")

@@ -101,7 +101,7 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     suppression (``# noqa``) is applied here; that is the runner's job.
     Raises :class:`SourceError` when the source cannot be parsed or analysed.
     With ``gate`` (the default), rules with no site in the file (see
-    :mod:`torchlint.sites`) are dropped before LibCST parses it, and a file
+    :mod:`torchlint.analysis.sites`) are dropped before LibCST parses it, and a file
     left with no rule is not parsed by LibCST at all.
     A rule that crashes yields one ``TL999`` diagnostic naming the rule and
     the file; the other rules' findings are kept.
@@ -113,7 +113,7 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
         return []
     tree = _precheck(source, path)
     if gate:
-        from torchlint.sites import has_site, summarize
+        from torchlint.analysis.sites import has_site, summarize
 
         sites = summarize(tree)
         rules = [r for r in rules if has_site(r, sites)]
@@ -122,8 +122,8 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     del tree
     module = _parse_cst(source, path)
 
-    from torchlint.context import FileContext
-    from torchlint.interpreter import Interpreter
+    from torchlint.analysis.context import FileContext
+    from torchlint.analysis.interpreter import Interpreter
 
     try:
         with _recursion_limit(10_000):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 if TYPE_CHECKING:  # pragma: no cover
-    from torchlint.context import FileContext
+    from torchlint.analysis.context import FileContext
     from torchlint.diagnostics import Diagnostic
 
 DOCS_URL = "https://github.com/torchlint/torchlint/blob/main/docs/rules.md#{code}"
@@ -39,7 +39,7 @@ class Rule:
       ``part``; keyword argument names; assigned attribute names; base-class
       names of the file's classes).  A file whose tree
       has none of them is not handed to LibCST for this rule (see
-      :mod:`torchlint.sites`); a rule declaring none always runs;
+      :mod:`torchlint.analysis.sites`); a rule declaring none always runs;
     * ``fix`` – ``"always"``, ``"sometimes"`` or ``"none"``;
     * ``default`` – whether the rule is on without ``--select``;
     * ``doc`` – Markdown with Ruff's sections (What it does / Why is this bad? /

@@ -5,8 +5,8 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.sinks import _arg as call_arg  # noqa: F401  (re-exported)
-from torchlint.sinks import _given as arg_given  # noqa: F401
+from torchlint.analysis.sinks import _arg as call_arg  # noqa: F401  (re-exported)
+from torchlint.analysis.sinks import _given as arg_given  # noqa: F401
 
 
 def torch_alias(module: cst.Module) -> Optional[str]:
@@ -32,7 +32,7 @@ def torch_alias(module: cst.Module) -> Optional[str]:
 
 def dotted(node) -> str:
     """``a.b.c`` for a chain of names only; ``""`` when any part is something else (``f().x``)."""
-    from torchlint import cstwalk
+    from torchlint.analysis import cstwalk
 
     name = cstwalk.dotted(node)
     return "" if name.startswith(".") else name

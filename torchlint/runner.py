@@ -1,9 +1,9 @@
 """Check files: prefilter, cache, parse and analyse (in parallel), suppress, fix.
 
 Per file: read the bytes; if none of the selected rules' trigger words occurs
-in them (:mod:`torchlint.prefilter`), the file is done: never decoded, never
+in them (:mod:`torchlint.workspace.prefilter`), the file is done: never decoded, never
 parsed, and libcst is never imported for it.  Otherwise look the file up in the
-content cache (:mod:`torchlint.cache`); on a miss, decode it (PEP 263 cookie or
+content cache (:mod:`torchlint.workspace.cache`); on a miss, decode it (PEP 263 cookie or
 BOM), lint it with the rules whose triggers occur in it, apply ``# noqa`` and
 per-file-ignores, and store the result.  Files that need parsing go to a
 process pool when there is enough work to pay for it.  Results come back in the
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from torchlint.diagnostics import Diagnostic, Location, SourceError
-from torchlint.prefilter import needs_parsing, triggers, triggers_for  # noqa: F401  (re-exported)
+from torchlint.workspace.prefilter import needs_parsing, triggers, triggers_for  # noqa: F401  (re-exported)
 from torchlint.settings import Settings
 
 # Files over this size are not analysed (LibCST would need minutes and gigabytes).
@@ -95,7 +95,7 @@ def decode(data: bytes, path) -> tuple:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically, keeping the file's mode."""
-    from torchlint import fsutil
+    from torchlint.workspace import fsutil
 
     mode = path.stat().st_mode & 0o7777
     fsutil.write_atomic(path, data, prefix=f".{path.name}.", suffix=".torchlint", mode=mode)
@@ -104,8 +104,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 def _per_file_codes(path: Path, settings: Settings) -> frozenset:
     if not settings.per_file_ignores:
         return frozenset()
-    from torchlint.discovery import relative_to_root
-    from torchlint.suppression import path_ignores
+    from torchlint.workspace.discovery import relative_to_root
+    from torchlint.report.suppression import path_ignores
 
     rel = relative_to_root(path, settings.project_root) or path.as_posix()
     return path_ignores(rel, settings.per_file_ignores)
@@ -136,7 +136,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
     source = text
     if path.suffix == ".ipynb":
         try:
-            from torchlint import notebook as nbmod
+            from torchlint.workspace import notebook as nbmod
         except ImportError:  # pragma: no cover - notebooks not supported in this build
             return FileResult(path, parsed=False)
         try:
@@ -148,7 +148,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
     result.source = text
     ignored = _per_file_codes(path, settings)
     try:
-        from torchlint import suppression
+        from torchlint.report import suppression
 
         def keep(diags, text=None):
             return suppression.filter_diagnostics(diags, source if text is None else text,
@@ -176,7 +176,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
         result.error = _internal(display, "analysing this file", e)
         return result
     if mode.fix and any(d.fix for d in diags):
-        from torchlint.fixer import apply_fixes, unified_diff
+        from torchlint.fix.fixer import apply_fixes, unified_diff
 
         fixed = apply_fixes(source, display, select=sorted(settings.select), unsafe=mode.unsafe or settings.unsafe_fixes,
                             keep=keep)
@@ -218,14 +218,14 @@ def _write_text(path: Path, text: str, encoding: str, bom: bool) -> Optional[str
 
 
 def _notebook_text(nb, fixed_source: str) -> str:
-    from torchlint import notebook as nbmod
+    from torchlint.workspace import notebook as nbmod
 
     return nbmod.write_back(nb, fixed_source)
 
 
 def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResult:
     if notebook is not None:
-        from torchlint import notebook as nbmod
+        from torchlint.workspace import notebook as nbmod
 
         diags = [nbmod.map_diagnostic(notebook, d, display) for d in diags]
     result.diagnostics = sorted(diags, key=Diagnostic.sort_key)
@@ -282,7 +282,7 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
         key = None
         if use_cache:
             if cache is None:
-                from torchlint import cache
+                from torchlint.workspace import cache
             try:
                 key = cache.key_for(data, settings, extra=",".join(sorted(_per_file_codes(path, settings))))
                 hit = cache.get(settings, key)
@@ -316,7 +316,7 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
 def _store(settings, key, res: FileResult) -> None:
     if key is None:
         return
-    from torchlint import cache
+    from torchlint.workspace import cache
 
     try:
         cache.store_result(settings, key, res)
@@ -331,8 +331,9 @@ def _worker_init():
     import libcst  # noqa: F401  (pay the imports once per worker)
 
     import torchlint.engine  # noqa: F401
-    import torchlint.interpreter  # noqa: F401
-    from torchlint import registry, suppression  # noqa: F401
+    import torchlint.analysis.interpreter  # noqa: F401
+    from torchlint import registry
+    from torchlint.report import suppression  # noqa: F401
 
     registry.load_rules()
 

@@ -1,6 +1,6 @@
 """Resolved settings for one run (after the CLI and the config file are merged).
 
-``torchlint.config`` builds this from ``pyproject.toml``/``torchlint.toml`` and
+``torchlint.workspace.config`` builds this from ``pyproject.toml``/``torchlint.toml`` and
 the command line; the runner, the fixer and the reporters only read it.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Every --output-format / output-format value (torchlint.reporters implements each).
+# Every --output-format / output-format value (torchlint.report.reporters implements each).
 OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 
 

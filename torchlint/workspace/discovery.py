@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from torchlint.diagnostics import Diagnostic, Location
-from torchlint.globs import matches
+from torchlint.workspace.globs import matches
 from torchlint.settings import Settings
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")

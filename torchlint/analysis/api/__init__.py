@@ -18,8 +18,8 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from torchlint.shapes import ShapeUnknown
-from torchlint.values import (
+from torchlint.analysis.shapes import ShapeUnknown
+from torchlint.analysis.values import (
     MANY,
     UNKNOWN,
     Const,
@@ -258,7 +258,7 @@ DTYPE_KINDS = {
 
 
 def dtype_kind(v: Value) -> Optional[str]:
-    from torchlint.values import ModuleRef
+    from torchlint.analysis.values import ModuleRef
 
     if isinstance(v, ModuleRef) and v.qual.startswith("torch."):
         return DTYPE_KINDS.get(v.qual[len("torch."):])
@@ -298,7 +298,7 @@ class CallEnv:
     @property
     def label(self) -> Optional[str]:
         if self._label is None and self._label_node is not None:
-            from torchlint.interpreter import _short_code
+            from torchlint.analysis.interpreter import _short_code
 
             self._label = _short_code(self._label_node)
         return self._label
@@ -419,7 +419,7 @@ def load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from torchlint.api import tables  # noqa: F401  (registers the entries)
+        from torchlint.analysis.api import tables  # noqa: F401  (registers the entries)
 
 
 def coverage() -> dict:

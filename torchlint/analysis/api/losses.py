@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from torchlint import shapes as S
-from torchlint.api import Args, module_class, op
-from torchlint.shapes import ShapeUnknown
-from torchlint.values import Const, Note, Tensor
+from torchlint.analysis import shapes as S
+from torchlint.analysis.api import Args, module_class, op
+from torchlint.analysis.shapes import ShapeUnknown
+from torchlint.analysis.values import Const, Note, Tensor
 
 LEGACY = "size_average=None, reduce=None"
 

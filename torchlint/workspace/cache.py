@@ -91,7 +91,7 @@ def _ensure(root: Path) -> None:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    from torchlint.fsutil import write_atomic
+    from torchlint.workspace.fsutil import write_atomic
 
     write_atomic(path, text.encode("utf-8"), prefix=".tmp-")
 

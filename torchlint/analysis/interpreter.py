@@ -1,7 +1,7 @@
 """Abstract interpretation of one module's LibCST tree.
 
 The interpreter executes the module with abstract values (see
-:mod:`torchlint.values`): statements update an environment, branches are
+:mod:`torchlint.analysis.values`): statements update an environment, branches are
 joined, loops are iterated to a fixed point, functions and methods defined in
 the file are evaluated with the argument values of each call site (up to
 ``MAX_DEPTH`` calls deep, recursion cut off), and every function is also
@@ -17,10 +17,10 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint import api
-from torchlint.api import CallEnv
-from torchlint.cstwalk import dotted
-from torchlint.values import (
+from torchlint.analysis import api
+from torchlint.analysis.api import CallEnv
+from torchlint.analysis.cstwalk import dotted
+from torchlint.analysis.values import (
     MANY,
     UNKNOWN,
     BoundMethod,
@@ -1258,7 +1258,7 @@ class Interpreter:
             if name in ("dim", "ndimension"):
                 return Const(len(recv.shape)) if recv.shape is not None else Number("int")
             if name in ("numel", "nelement"):
-                from torchlint.shapes import numel
+                from torchlint.analysis.shapes import numel
                 n = numel(recv.shape)
                 return Const(n) if n is not None else Number("int")
             if name in ("is_floating_point", "is_complex", "is_contiguous", "equal", "allclose"):

@@ -6,10 +6,10 @@ documentation for each layer.
 """
 from __future__ import annotations
 
-from torchlint import shapes as S
-from torchlint.api import Args, module_class
-from torchlint.shapes import ShapeUnknown
-from torchlint.values import Const, Seq, Tensor
+from torchlint.analysis import shapes as S
+from torchlint.analysis.api import Args, module_class
+from torchlint.analysis.shapes import ShapeUnknown
+from torchlint.analysis.values import Const, Seq, Tensor
 
 N = "torch.nn."
 

@@ -27,7 +27,7 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.values import UNKNOWN, BoundMethod, Const, DictValue, ModuleRef, Seq, Tensor, Value
+from torchlint.analysis.values import UNKNOWN, BoundMethod, Const, DictValue, ModuleRef, Seq, Tensor, Value
 
 AUTOGRAD_BACKWARD = {"torch.autograd.backward"}
 # Receiver names (last dotted component, lower-cased) of framework backward wrappers.
@@ -164,7 +164,7 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
         return False
 
     def mentions_manual(cls: cst.ClassDef) -> bool:
-        from torchlint.cstwalk import walk
+        from torchlint.analysis.cstwalk import walk
 
         return any(isinstance(n, cst.Name) and n.value == "automatic_optimization" for n in walk(cls))
 
@@ -200,6 +200,6 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
 
 def _returns(fn: cst.FunctionDef) -> list:
     """The return statements of ``fn`` itself (not of functions or lambdas nested in it)."""
-    from torchlint.cstwalk import walk
+    from torchlint.analysis.cstwalk import walk
 
     return [n for n in walk(fn.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)) if isinstance(n, cst.Return)]

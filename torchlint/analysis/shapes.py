@@ -1,7 +1,7 @@
 """Shape arithmetic following PyTorch's rules.
 
 Every function takes and returns shapes as described in
-:mod:`torchlint.values` (tuples of dims, ``None`` for unknown rank).  When the
+:mod:`torchlint.analysis.values` (tuples of dims, ``None`` for unknown rank).  When the
 rule cannot say, the result is ``None`` (unknown), never a guess.  When PyTorch
 would raise (incompatible shapes), the result is also ``None``: a shape error
 is not this linter's business, and it must not invent a verdict from it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import prod
 from typing import Optional, Sequence
 
-from torchlint.values import Shape, Sym
+from torchlint.analysis.values import Shape, Sym
 
 
 class ShapeUnknown(Exception):

@@ -1,15 +1,15 @@
 """The entries of the PyTorch API model.
 
 Each ``op(...)``/``module_class(...)`` call below is one entry; see
-:mod:`torchlint.api` for what the fields mean.  Examples are checked against
+:mod:`torchlint.analysis.api` for what the fields mean.  Examples are checked against
 real PyTorch by ``tests/test_api_model.py``.
 """
 from __future__ import annotations
 
-from torchlint import shapes as S
-from torchlint.api import Args, dim_of, dtype_kind, module_class, op
-from torchlint.shapes import ShapeUnknown
-from torchlint.values import MANY, UNKNOWN, Const, Number, PyConverted, Seq, Tensor
+from torchlint.analysis import shapes as S
+from torchlint.analysis.api import Args, dim_of, dtype_kind, module_class, op
+from torchlint.analysis.shapes import ShapeUnknown
+from torchlint.analysis.values import MANY, UNKNOWN, Const, Number, PyConverted, Seq, Tensor
 
 # ---------------------------------------------------------------------------
 # helpers for rules
@@ -957,7 +957,7 @@ op("Tensor.tolist", "input", r_tolist, group="conversion", examples=[("x.tolist(
 op("Tensor.numpy", "input, *, force=False", r_numpy, group="conversion", examples=[("x.numpy()", "x = torch.randn(3)")])
 
 # losses and layers live in their own modules
-from torchlint.api import losses as _losses  # noqa: E402,F401
-from torchlint.api import layers as _layers  # noqa: E402,F401
+from torchlint.analysis.api import losses as _losses  # noqa: E402,F401
+from torchlint.analysis.api import layers as _layers  # noqa: E402,F401
 
 _ = (UNKNOWN, module_class)

@@ -19,7 +19,7 @@ import tokenize
 from typing import Iterable
 
 from torchlint.diagnostics import Diagnostic
-from torchlint.globs import matches
+from torchlint.workspace.globs import matches
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+\d+(?:[\s,]+[A-Z]+\d+)*))?", re.I)
 OURS = re.compile(r"#\s*torchlint:\s*ignore\[(?P<codes>[^\]]*)\]", re.I)

@@ -1,0 +1,1 @@
+"""Applying fix-its: edits, rounds to a fixed point, rollback, atomic writes."""

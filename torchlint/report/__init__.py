@@ -1,0 +1,1 @@
+"""What the user sees: suppression comments and the output formats."""
