@@ -29,7 +29,7 @@ def main(argv=None) -> int:
 
     from torchlint import engine, registry
     from torchlint.analysis.context import FileContext
-    from torchlint.analysis.interpreter import Interpreter
+    from torchlint.analysis.interp import Interpreter
     from torchlint.workspace.prefilter import triggers
     from torchlint.analysis.sites import has_site, summarize
 

@@ -28,7 +28,7 @@ for entry in api.ALL_ENTRIES:
 def predict(setup: str, expr: str):
     import libcst as cst
 
-    from torchlint.analysis.interpreter import Interpreter
+    from torchlint.analysis.interp import Interpreter
 
     source = PRELUDE + setup.replace("; ", "\n") + f"\nout = {expr}\n"
     interp = Interpreter(cst.parse_module(source))

@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 
 import torchlint
-from torchlint.analysis.interpreter import Interpreter
+from torchlint.analysis.interp import Interpreter
 from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, UNKNOWN, Tensor, UnknownValue
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-HEAVY = ("libcst", "torchlint.engine", "torchlint.analysis.interpreter", "torchlint.analysis.api", "torch")
+HEAVY = ("libcst", "torchlint.engine", "torchlint.analysis.interp", "torchlint.analysis.api", "torch")
 BAD = "import torch\nx = torch.randn(3, requires_grad=True)\ny = x * 2\ny.backward()\n"
 
 CLI = ("import sys, runpy\n"

@@ -123,7 +123,7 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     module = _parse_cst(source, path)
 
     from torchlint.analysis.context import FileContext
-    from torchlint.analysis.interpreter import Interpreter
+    from torchlint.analysis.interp import Interpreter
 
     try:
         with _recursion_limit(10_000):

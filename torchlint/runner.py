@@ -331,7 +331,7 @@ def _worker_init():
     import libcst  # noqa: F401  (pay the imports once per worker)
 
     import torchlint.engine  # noqa: F401
-    import torchlint.analysis.interpreter  # noqa: F401
+    import torchlint.analysis.interp  # noqa: F401
     from torchlint import registry
     from torchlint.report import suppression  # noqa: F401
 

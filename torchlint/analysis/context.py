@@ -15,7 +15,7 @@ from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
-    from torchlint.analysis.interpreter import Analysis
+    from torchlint.analysis.interp import Analysis
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 

@@ -1,0 +1,333 @@
+"""Calls: dispatch to the torch API model, Python builtins, bound methods and torch objects (layers, losses, optimizers, wrappers)."""
+from __future__ import annotations
+
+import builtins
+import libcst as cst
+from torchlint.analysis import api
+from torchlint.analysis.api import CallEnv
+from torchlint.analysis.values import (
+    UNKNOWN,
+    BoundMethod,
+    ClassValue,
+    Const,
+    DictValue,
+    Function,
+    Instance,
+    ModuleRef,
+    Number,
+    Seq,
+    Tensor,
+    TorchObject,
+    UserBound,
+    Value,
+    is_number,
+)
+from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
+from torchlint.analysis.interp.helpers import _gather
+
+
+class Calls:
+    """Calls of the abstract interpreter; shared state lives on ``self.ip``."""
+
+    def __init__(self, ip):
+        self.ip = ip
+
+    def call_env(self, **kwargs) -> CallEnv:
+        """What the API model may know about a call made here: grad mode (and what turned it off)."""
+        return CallEnv(grad_enabled=self.ip.grad_enabled, grad_off=self.ip.grad_off, **kwargs)
+
+    def torch_call(self, qual: str, args, kwargs, node) -> Value:
+        r = api.call_function(qual, list(args), dict(kwargs), self.call_env())
+        return UNKNOWN if r is None else r
+
+    def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
+        if isinstance(callee, ModuleRef):
+            return self.call_qual(callee.qual, args, kwargs, node)
+        if isinstance(callee, BoundMethod):
+            return self.call_bound(callee, args, kwargs, node)
+        if isinstance(callee, TorchObject):
+            return self.call_torch_object(callee, args, kwargs, node)
+        if isinstance(callee, Function):
+            return self.ip.objects.call_user(callee, args, kwargs)
+        if isinstance(callee, UserBound):
+            return self.ip.objects.call_user(callee.func, [callee.self_value] + list(args), kwargs)
+        if isinstance(callee, ClassValue):
+            return self.ip.objects.instantiate(callee, args, kwargs)
+        if isinstance(callee, Instance):
+            call = self.ip.objects.class_attr(callee.cls, "__call__")
+            if isinstance(call, Function):
+                return self.ip.objects.call_user(call, [callee] + list(args), kwargs)
+            if callee.cls.is_torch_module():
+                fwd = self.ip.objects.class_attr(callee.cls, "forward")
+                if isinstance(fwd, Function):
+                    return self.ip.objects.call_user(fwd, [callee] + list(args), kwargs)
+            return UNKNOWN
+        return UNKNOWN
+
+    def call_qual(self, qual: str, args, kwargs, node) -> Value:
+        if qual.startswith("builtins."):
+            return self.call_builtin(qual[len("builtins."):], args, kwargs, node)
+        if qual in ("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"):
+            inner = args[0] if args else kwargs.get("module", UNKNOWN)
+            return TorchObject("torch.nn.DataParallel", (("module", inner),), node=node)
+        if qual in ("torch.nn.parallel.DistributedDataParallel", "torch.nn.DistributedDataParallel",
+                    "torch.nn.parallel.distributed.DistributedDataParallel"):
+            return args[0] if args else kwargs.get("module", UNKNOWN)
+        if qual in ("torch.nn.Sequential",):
+            if not kwargs and all(isinstance(a, (TorchObject, Instance, Function)) for a in args):
+                return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),))
+            return UNKNOWN
+        if qual in ("torch.nn.ModuleList",):
+            return args[0] if args and isinstance(args[0], Seq) else Seq("list", ())
+        if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            data = args[0] if args else kwargs.get("data", UNKNOWN)
+            rg = kwargs.get("requires_grad", args[1] if len(args) > 1 else Const(True))
+            rgv = bool(rg.value) if isinstance(rg, Const) else None
+            if isinstance(data, Tensor):
+                return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype, leaf=True)
+            return Tensor(shape=None, requires_grad=rgv, leaf=True)
+        if qual in ("torch.autograd.Variable",):
+            data = args[0] if args else UNKNOWN
+            rg = kwargs.get("requires_grad", Const(False))
+            if isinstance(data, Tensor):
+                rgv = True if (isinstance(rg, Const) and rg.value) else data.requires_grad
+                return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype)
+            return UNKNOWN
+        if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled"):
+            # As a statement it switches grad mode from here on; as a context manager
+            # stmt_With restores the mode after the block.
+            flag = args[0] if args else kwargs.get("mode", UNKNOWN)
+            self.ip.grad_enabled = bool(flag.value) if isinstance(flag, Const) else None
+            self.ip.grad_assumed = False
+            if self.ip.grad_enabled is False:
+                self.ip.grad_off = "after torch.set_grad_enabled(False)"
+            return TorchObject(qual, (("arg", flag),))
+        if qual in NO_GRAD_CONTEXTS or qual in ENABLE_GRAD_CONTEXTS:
+            if not args and "mode" in kwargs:  # torch.inference_mode(mode=False)
+                args = [kwargs["mode"]]
+            return TorchObject(qual, tuple(("arg", a) for a in args[:1]))
+        if qual in FUNC_TRANSFORMS:
+            f = args[0] if args else kwargs.get("func", UNKNOWN)
+            attrs = [("func", f), ("kind", Const(FUNC_TRANSFORMS[qual]))]
+            for name in ("argnums", "has_aux"):
+                if name in kwargs:
+                    attrs.append((name, kwargs[name]))
+            return TorchObject("torch.func.grad", tuple(attrs), node=node)
+        if qual in VJP_FUNCTIONS:
+            f = args[0] if args else kwargs.get("func", UNKNOWN)
+            inputs = args[1] if len(args) > 1 else kwargs.get("inputs", UNKNOWN)
+            call_args = list(inputs.items) if isinstance(inputs, Seq) and inputs.kind == "tuple" and inputs.items is not None else [inputs]
+            out = self.call(f, call_args, {}, node) if isinstance(f, (Function, UserBound)) else UNKNOWN
+            if not self.ip.silent:
+                self.ip.analysis.func_outputs.setdefault(node, []).append(out)
+            return Seq("tuple", (UNKNOWN, UNKNOWN))
+        if qual in ("torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.cuda.amp.grad_scaler.GradScaler",
+                    "torch.GradScaler"):
+            return TorchObject("torch.amp.GradScaler")
+        if qual.startswith("torch.") or qual == "torch":
+            label_node = node.func if isinstance(node, cst.Call) else None
+            r = api.call_function(qual, list(args), dict(kwargs), self.call_env(node=node, label_node=label_node))
+            if r is not None:
+                if isinstance(r, TorchObject):
+                    return TorchObject(r.qual, r.attrs, node=node)
+                return r
+        return UNKNOWN
+
+    def call_builtin(self, name: str, args, kwargs, node) -> Value:
+        if name == "sum" and args and not kwargs.keys() - {"start"}:
+            seq = args[0]
+            start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
+            items = None
+            if isinstance(seq, Seq):
+                items = list(seq.items) if seq.items is not None else [seq.elem]
+            if items is None or not items:
+                return start if isinstance(seq, Seq) and seq.items == () else UNKNOWN
+            if all(isinstance(i, Tensor) or is_number(i) for i in items):
+                total = start
+                for it in items:
+                    total = self.ip.exprs.binop("Add", total, it, node)
+                return total
+            return UNKNOWN
+        if name in ("float", "int", "bool", "complex"):
+            if not args:
+                return Const({"float": 0.0, "int": 0, "bool": False, "complex": 0j}[name])
+            v = args[0]
+            if isinstance(v, Tensor):
+                return Number(kind=name if name != "complex" else None, conv=f"{name}()")
+            if isinstance(v, Const):
+                try:
+                    return Const(getattr(builtins, name)(v.value))
+                except Exception:
+                    return UNKNOWN
+            if isinstance(v, Number):
+                return Number(kind=name, conv=v.conv)
+            return Number(kind=name if name != "complex" else None)
+        if name == "len" and args:
+            v = args[0]
+            if isinstance(v, Seq) and v.items is not None:
+                return Const(len(v.items))
+            if isinstance(v, Tensor) and v.shape:
+                d = v.shape[0]
+                return Const(d) if isinstance(d, int) else Number("int")
+            return Number("int")
+        if name == "range":
+            if all(isinstance(a, Const) and isinstance(a.value, int) for a in args) and 1 <= len(args) <= 3:
+                try:
+                    r = range(*(a.value for a in args))
+                    n = len(r)  # OverflowError past sys.maxsize
+                except Exception:
+                    return Seq("list", None, Number("int"))
+                if n <= UNROLL_LIMIT:
+                    return Seq("list", tuple(Const(i) for i in r))
+            return Seq("list", None, Number("int"))
+        if name in ("list", "tuple"):
+            if not args:
+                return Seq(name, ())
+            v = args[0]
+            if isinstance(v, Seq):
+                return Seq(name, v.items, v.elem)
+            if isinstance(v, Tensor) and v.shape and isinstance(v.shape[0], int) and v.shape[0] <= UNROLL_LIMIT:
+                return Seq(name, tuple([self.ip.tensors.element_of(v)] * v.shape[0]))
+            return Seq(name, None, self.ip.tensors.element_of(v))
+        if name == "zip" and args:
+            seqs = args
+            if all(isinstance(s, Seq) and s.items is not None for s in seqs):
+                n = min(len(s.items) for s in seqs)
+                return Seq("list", tuple(Seq("tuple", tuple(s.items[i] for s in seqs)) for i in range(n)))
+            return Seq("list", None, Seq("tuple", tuple(self.ip.tensors.element_of(s) for s in seqs)))
+        if name == "enumerate" and args:
+            v = args[0]
+            if isinstance(v, Seq) and v.items is not None:
+                return Seq("list", tuple(Seq("tuple", (Const(i), it)) for i, it in enumerate(v.items)))
+            return Seq("list", None, Seq("tuple", (Number("int"), self.ip.tensors.element_of(v))))
+        if name in ("reversed", "sorted") and args:
+            v = args[0]
+            if isinstance(v, Seq):
+                return Seq("list", None, v.element()) if v.items is None else Seq("list", tuple(reversed(v.items)) if name == "reversed" else None, v.element())
+            return Seq("list", None, self.ip.tensors.element_of(v))
+        if name in ("isinstance", "issubclass", "hasattr", "callable", "all", "any"):
+            return Number("bool")
+        if name == "abs" and args:
+            v = args[0]
+            if isinstance(v, Tensor):
+                return self.torch_call("torch.abs", [v], {}, node)
+            return v if is_number(v) else UNKNOWN
+        if name in ("max", "min") and len(args) >= 2 and all(is_number(a) for a in args):
+            return Number(None)
+        if name == "round" and args and is_number(args[0]):
+            return Number("int" if len(args) == 1 else "float")
+        if name == "print":
+            return Const(None)
+        if name == "getattr" and len(args) >= 2 and isinstance(args[1], Const) and isinstance(args[1].value, str):
+            return self.ip.objects.getattr(args[0], args[1].value)
+        if name == "dict":
+            if not args and kwargs:
+                return DictValue(tuple(kwargs.items()))
+            return DictValue((), complete=False)
+        if name == "super":
+            return UNKNOWN
+        return UNKNOWN
+
+    def call_bound(self, m: BoundMethod, args, kwargs, node) -> Value:
+        recv = m.receiver
+        name = m.name
+        if isinstance(recv, Tensor):
+            if name in ("backward", "register_hook", "retain_grad", "zero_", "fill_", "copy_", "normal_", "uniform_"):
+                if name in ("zero_", "fill_", "copy_", "normal_", "uniform_"):
+                    return recv
+                return Const(None)
+            if name == "size":
+                if not args and not kwargs:
+                    return self.ip.objects.getattr(recv, "shape")
+                d = args[0] if args else kwargs.get("dim", UNKNOWN)
+                return self.ip.tensors.subscript(self.ip.objects.getattr(recv, "shape"), [("index", d)], node)
+            if name in ("dim", "ndimension"):
+                return Const(len(recv.shape)) if recv.shape is not None else Number("int")
+            if name in ("numel", "nelement"):
+                from torchlint.analysis.shapes import numel
+                n = numel(recv.shape)
+                return Const(n) if n is not None else Number("int")
+            if name in ("is_floating_point", "is_complex", "is_contiguous", "equal", "allclose"):
+                return Number("bool")
+            label_node = node.func if isinstance(node, cst.Call) else None
+            r = api.call_method(recv, name, list(args), dict(kwargs), self.call_env(label_node=label_node))
+            return UNKNOWN if r is None else r
+        if isinstance(recv, TorchObject):
+            if recv.qual == "torch.amp.GradScaler" and name == "scale" and args:
+                return args[0]
+            if name == "forward":
+                return self.call_torch_object(recv, args, kwargs, node)
+            if name in MODULE_SELF_METHODS:
+                return recv
+            return UNKNOWN
+        if isinstance(recv, Instance):
+            if name in MODULE_SELF_METHODS:
+                return recv
+            return UNKNOWN
+        if isinstance(recv, DictValue):
+            if name == "get" and args and isinstance(args[0], Const):
+                v = recv.get(args[0].value)
+                return v if v is not UNKNOWN or recv.complete else UNKNOWN
+            if name == "values":
+                return Seq("list", tuple(v for _, v in recv.items)) if recv.complete else Seq("list", None, UNKNOWN)
+            if name == "items":
+                if recv.complete:
+                    return Seq("list", tuple(Seq("tuple", (Const(k), v)) for k, v in recv.items))
+            return UNKNOWN
+        if isinstance(recv, Seq):
+            if name in ("index", "count"):
+                return Number("int")
+            if name == "pop":
+                return recv.element()
+            if name == "copy":
+                return recv
+            return UNKNOWN
+        return UNKNOWN
+
+    def call_torch_object(self, obj: TorchObject, args, kwargs, node) -> Value:
+        if obj.qual == "torch.func.grad":
+            f = obj.attr("func")
+            out = self.call(f, args, kwargs, node) if isinstance(f, (Function, UserBound)) else UNKNOWN
+            has_aux = obj.attr("has_aux", Const(False))
+            if isinstance(has_aux, Const) and has_aux.value:
+                # f must return a 2-tuple (output, aux); anything else raises a different error
+                out = out.items[0] if isinstance(out, Seq) and out.kind == "tuple" and out.items is not None \
+                    and len(out.items) == 2 else UNKNOWN
+            elif not isinstance(has_aux, Const):
+                out = UNKNOWN
+            argnums = obj.attr("argnums", Const(0))
+            # grad raises before calling f when argnums points past the positional arguments
+            # or at an integer tensor (it cannot require grad): f's output is then not what fails.
+            nums = [argnums.value] if isinstance(argnums, Const) else \
+                [a.value for a in argnums.items] if isinstance(argnums, Seq) and argnums.items is not None \
+                and all(isinstance(a, Const) for a in argnums.items) else None
+            if nums is None or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < len(args) for n in nums) \
+                    or any(isinstance(args[n], Tensor) and args[n].dtype in ("int", "bool") for n in nums):
+                checked = UNKNOWN
+            else:
+                checked = out
+            if not self.ip.silent:
+                self.ip.analysis.func_outputs.setdefault(node, []).append(checked)
+            first = args[argnums.value] if isinstance(argnums, Const) and isinstance(argnums.value, int) \
+                and 0 <= argnums.value < len(args) else UNKNOWN
+            grad = Tensor(shape=first.shape, numel=first.numel, dtype=first.dtype) if isinstance(first, Tensor) else UNKNOWN
+            kind = obj.attr("kind")
+            if isinstance(kind, Const) and kind.value == "grad_and_value":
+                return Seq("tuple", (grad, out if isinstance(out, Tensor) else UNKNOWN))
+            return grad
+        if obj.qual == "torch.nn.DataParallel":
+            inner = obj.attr("module")
+            out = self.call(inner, args, kwargs, node)
+            return _gather(out, obj, node.func if isinstance(node, cst.Call) else None)
+        if obj.qual == "torch.nn.Sequential":
+            children = obj.attr("children")
+            if not isinstance(children, Seq) or children.items is None or kwargs or len(args) != 1:
+                return UNKNOWN
+            value = args[0]
+            for child in children.items:
+                value = self.call(child, [value], {}, node)
+            return value
+        env = self.call_env(node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
+                            label_node=node.func if isinstance(node, cst.Call) else None)
+        r = api.call_module(obj, list(args), dict(kwargs), env)
+        return UNKNOWN if r is None else r

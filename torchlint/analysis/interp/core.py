@@ -1,0 +1,110 @@
+"""The interpreter: shared state and the entry point; the concerns live in their own modules."""
+from __future__ import annotations
+
+from typing import Optional
+import libcst as cst
+from torchlint.analysis.values import ClassValue, Const, Function, Instance, Value
+from torchlint.analysis.interp.state import Analysis, Budget, Frame, STEP_BUDGET
+from torchlint.analysis.interp.helpers import _is_static
+from torchlint.analysis.interp.statements import Statements
+from torchlint.analysis.interp.expressions import Expressions
+from torchlint.analysis.interp.calls import Calls
+from torchlint.analysis.interp.objects import UserCode
+from torchlint.analysis.interp.tensors import TensorAccess
+
+
+class Interpreter:
+    """Runs one module with abstract values. It holds the shared state; each concern is a component:
+    ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``."""
+
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self.analysis = Analysis(module)
+        self.grad_enabled: Optional[bool] = True
+        self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
+        self.grad_assumed = False  # grad mode is on only by assumption (a function analysed on its own)
+        self.silent = 0
+        self.steps = 0
+        self.stack: list = []  # [(Function, call node)]
+        self.active: list = []  # function nodes on the stack
+        self.memo: dict = {}
+        self.loop_stack: list = []  # [(breaks, continues)]
+        self.returns: list = []  # stack of lists of return values
+        self.generator_flags: list = []  # stack: did the running function yield?
+        self.class_ns: dict = {}  # ClassDef node -> namespace dict
+        self.generic_instances: dict = {}
+        self.pending: list = []  # (Function) to analyse generically
+        self.analysed: set = set()
+        self.in_loop = 0
+        self.constructing: list = []  # Instances whose __init__ is running
+        self.module_frame = Frame()
+        self.budget_spent = False
+        self.stmts = Statements(self)
+        self.exprs = Expressions(self)
+        self.calls = Calls(self)
+        self.objects = UserCode(self)
+        self.tensors = TensorAccess(self)
+
+    def run(self) -> Analysis:
+        frame = self.module_frame
+        frame.vars["__name__"] = Const("__main__")
+        try:
+            self.stmts.exec_block(self.module.body, frame)
+        except Budget:
+            self.analysis.truncated = True
+        # Analyse every function on its own, with unknown arguments.
+        i = 0
+        while i < len(self.pending):
+            fn = self.pending[i]
+            i += 1
+            if fn.node in self.analysed:
+                continue
+            self.analysed.add(fn.node)
+            try:
+                self.analyse_generic(fn)
+            except Budget:
+                self.analysis.truncated = True
+                if self.steps > STEP_BUDGET * 2:
+                    break
+        return self.analysis
+
+    def tick(self, n: int = 1):
+        self.steps += n
+        if self.steps > STEP_BUDGET:
+            self.budget_spent = True
+            if self.steps > STEP_BUDGET * 2 or self.stack:
+                raise Budget()
+
+    def _known_grad(self) -> Optional[bool]:
+        """Grad mode where it is known; None where it is only assumed (see ``grad_assumed``)."""
+        return None if self.grad_assumed else self.grad_enabled
+
+    def analyse_generic(self, fn: Function):
+        args: list = []
+        node = fn.node
+        if isinstance(node, cst.FunctionDef) and fn.cls is not None and not _is_static(node):
+            args.append(self.generic_instance(fn.cls))
+        saved = self.grad_enabled, self.grad_assumed
+        self.grad_enabled, self.grad_assumed = True, True
+        try:
+            self.objects.call_user(fn, args, {}, generic=True)
+        finally:
+            self.grad_enabled, self.grad_assumed = saved
+
+    def generic_instance(self, cls: ClassValue) -> Value:
+        inst = self.generic_instances.get(cls.node)
+        if inst is None:
+            inst = Instance(cls, generic=True)
+            self.generic_instances[cls.node] = inst
+            init = self.objects.class_attr(cls, "__init__")
+            if isinstance(init, Function):
+                self.silent += 1
+                self.constructing.append(inst)
+                try:
+                    self.objects.call_user(init, [inst], {}, generic=True)
+                except Budget:
+                    pass
+                finally:
+                    self.constructing.pop()
+                    self.silent -= 1
+        return inst

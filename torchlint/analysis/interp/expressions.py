@@ -1,0 +1,393 @@
+"""Expressions: names, literals, operators, comprehensions, lambdas and the call expression itself."""
+from __future__ import annotations
+
+import builtins
+import libcst as cst
+from torchlint.analysis.values import (
+    UNKNOWN,
+    BoundMethod,
+    Const,
+    DictValue,
+    Function,
+    ModuleRef,
+    Number,
+    Seq,
+    Tensor,
+    TorchObject,
+    UnknownValue,
+    Value,
+    is_number,
+    join,
+    join_all,
+)
+from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, CallEvent, Frame, UNROLL_LIMIT, fold_constants
+from torchlint.analysis.interp.helpers import _after_inplace, _compare, _gather, _kind, _truth
+
+
+class Expressions:
+    """Expressions of the abstract interpreter; shared state lives on ``self.ip``."""
+
+    def __init__(self, ip):
+        self.ip = ip
+
+    def eval(self, node, frame: Frame) -> Value:
+        self.ip.tick()
+        method = getattr(self, "ex_" + type(node).__name__, None)
+        if method is None:
+            # still evaluate children so that calls inside are recorded
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.eval(child, frame)
+            return UNKNOWN
+        value = method(node, frame)
+        return value
+
+    def ex_Name(self, node: cst.Name, frame: Frame) -> Value:
+        v = frame.lookup(node.value)
+        if v is not None:
+            return v
+        if node.value in ("True", "False", "None"):
+            return Const({"True": True, "False": False, "None": None}[node.value])
+        if hasattr(builtins, node.value):
+            return ModuleRef("builtins." + node.value)
+        return UNKNOWN
+
+    def ex_Integer(self, node, frame):
+        try:
+            return Const(node.evaluated_value)
+        except ValueError:  # over sys.get_int_max_str_digits() digits
+            return Number("int")
+
+    def ex_Float(self, node, frame):
+        return Const(node.evaluated_value)
+
+    def ex_Imaginary(self, node, frame):
+        return Const(node.evaluated_value)
+
+    def ex_SimpleString(self, node, frame):
+        raw = node.value
+        q = raw[:1]
+        if q in ("'", '"') and "\\" not in raw:
+            n = 3 if raw[:3] in ("\'\'\'", '\"\"\"') and len(raw) >= 6 else 1
+            return Const(raw[n:-n])
+        try:
+            return Const(node.evaluated_value)
+        except Exception:
+            return UNKNOWN
+
+    def ex_ConcatenatedString(self, node, frame):
+        try:
+            v = node.evaluated_value
+            return Const(v) if v is not None else UNKNOWN
+        except Exception:
+            return UNKNOWN
+
+    def ex_FormattedString(self, node, frame):
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                self.eval(part.expression, frame)
+        return UNKNOWN
+
+    def ex_Ellipsis(self, node, frame):
+        return Const(Ellipsis)
+
+    def ex_Attribute(self, node: cst.Attribute, frame: Frame) -> Value:
+        base = self.eval(node.value, frame)
+        return self.ip.objects.getattr(base, node.attr.value)
+
+    def ex_Tuple(self, node, frame):
+        return self._sequence("tuple", node.elements, frame)
+
+    def ex_List(self, node, frame):
+        return self._sequence("list", node.elements, frame)
+
+    def ex_Set(self, node, frame):
+        self._sequence("list", node.elements, frame)
+        return UNKNOWN
+
+    def _sequence(self, kind, elements, frame) -> Value:
+        items: list = []
+        known = True
+        extra = []
+        for el in elements:
+            v = self.eval(el.value, frame)
+            if isinstance(el, cst.StarredElement):
+                if isinstance(v, Seq) and v.items is not None:
+                    items.extend(v.items)
+                else:
+                    known = False
+                    extra.append(self.ip.tensors.element_of(v))
+            else:
+                items.append(v)
+        if known:
+            return Seq(kind, tuple(items))
+        return Seq(kind, None, join_all(items + extra))
+
+    def ex_Dict(self, node, frame):
+        items = []
+        complete = True
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                k = self.eval(el.key, frame)
+                v = self.eval(el.value, frame)
+                if isinstance(k, Const):
+                    try:
+                        hash(k.value)
+                        items.append((k.value, v))
+                        continue
+                    except TypeError:
+                        pass
+                complete = False
+            else:
+                self.eval(el.value, frame)
+                complete = False
+        return DictValue(tuple(items), complete)
+
+    def ex_BinaryOperation(self, node, frame):
+        left = self.eval(node.left, frame)
+        right = self.eval(node.right, frame)
+        return self.binop(type(node.operator).__name__, left, right, node)
+
+    def binop(self, opname: str, left: Value, right: Value, node) -> Value:
+        op_cls = getattr(cst, opname, None)
+        if isinstance(left, Tensor) or isinstance(right, Tensor):
+            qual = BINOPS.get(op_cls)
+            if qual is None:
+                return UNKNOWN
+            if (isinstance(left, Tensor) or is_number(left)) and (isinstance(right, Tensor) or is_number(right)):
+                return self.ip.calls.torch_call(qual, [left, right], {}, node)
+            return UNKNOWN
+        if isinstance(left, Const) and isinstance(right, Const):
+            try:
+                v = fold_constants(op_cls, left.value, right.value)
+            except Exception:  # 1 / 0, "a" - 1, ...: what Python would raise is not ours to report
+                return UNKNOWN
+            return UNKNOWN if v is None else Const(v)
+        if is_number(left) and is_number(right):
+            kinds = {_kind(left), _kind(right)}
+            if op_cls is cst.Divide:
+                return Number("float")
+            return Number("float" if "float" in kinds else "int" if kinds == {"int"} else None)
+        if isinstance(left, Seq) and isinstance(right, Seq) and op_cls is cst.Add:
+            if left.items is not None and right.items is not None:
+                return Seq(left.kind, left.items + right.items)
+            return Seq(left.kind, None, join(left.element(), right.element()))
+        if isinstance(left, Seq) and op_cls is cst.Multiply and isinstance(right, Const) and isinstance(right.value, int):
+            if left.items is not None and len(left.items) * max(right.value, 0) <= UNROLL_LIMIT:
+                return Seq(left.kind, left.items * max(right.value, 0))
+            return Seq(left.kind, None, left.element())
+        return UNKNOWN
+
+    def ex_UnaryOperation(self, node, frame):
+        v = self.eval(node.expression, frame)
+        op = type(node.operator)
+        if isinstance(v, Tensor):
+            if op is cst.Not:
+                return Number("bool")
+            return self.ip.calls.torch_call("torch.neg" if op is cst.Minus else "torch.positive" if op is cst.Plus else "torch.bitwise_not", [v], {}, node)
+        if isinstance(v, Const):
+            try:
+                if op is cst.Minus:
+                    return Const(-v.value)
+                if op is cst.Plus:
+                    return Const(+v.value)
+                if op is cst.Not:
+                    return Const(not v.value)
+                if op is cst.BitInvert:
+                    return Const(~v.value)
+            except Exception:
+                return UNKNOWN
+        if isinstance(v, Number):
+            return Number("bool") if op is cst.Not else v
+        return UNKNOWN
+
+    def ex_BooleanOperation(self, node, frame):
+        left = self.eval(node.left, frame)
+        right = self.eval(node.right, frame)
+        t = _truth(left)
+        if isinstance(node.operator, cst.And):
+            if t is False:
+                return left
+            if t is True:
+                return right
+        else:
+            if t is True:
+                return left
+            if t is False:
+                return right
+        return join(left, right)
+
+    def ex_Comparison(self, node, frame):
+        left = self.eval(node.left, frame)
+        result: Value = UNKNOWN
+        for comp in node.comparisons:
+            right = self.eval(comp.comparator, frame)
+            op = type(comp.operator)
+            if isinstance(left, Tensor) or isinstance(right, Tensor):
+                qual = COMPARE_OPS.get(op)
+                result = self.ip.calls.torch_call(qual, [left, right], {}, node) if qual else Number("bool")
+            elif isinstance(left, Const) and isinstance(right, Const):
+                try:
+                    result = Const(_compare(op, left.value, right.value))
+                except Exception:
+                    result = Number("bool")
+            else:
+                result = Number("bool")
+            left = right
+        return result if len(node.comparisons) == 1 else Number("bool")
+
+    def ex_IfExp(self, node, frame):
+        test = _truth(self.eval(node.test, frame))
+        if test is True:
+            return self.eval(node.body, frame)
+        if test is False:
+            return self.eval(node.orelse, frame)
+        return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+
+    def ex_NamedExpr(self, node, frame):
+        v = self.eval(node.value, frame)
+        self.ip.stmts.assign(node.target, v, frame)
+        return v
+
+    def ex_Yield(self, node, frame):
+        if self.ip.generator_flags:
+            self.ip.generator_flags[-1] = True
+        if node.value is not None:
+            v = node.value
+            self.eval(v.item if isinstance(v, cst.From) else v, frame)
+        return UNKNOWN
+
+    def ex_Await(self, node, frame):
+        self.eval(node.expression, frame)
+        return UNKNOWN
+
+    def ex_Lambda(self, node, frame):
+        fn = Function(node, frame, "<lambda>")
+        self.ip.pending.append(fn)
+        return fn
+
+    def ex_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
+        base = self.eval(node.value, frame)
+        index = []
+        for el in node.slice:
+            s = el.slice
+            if isinstance(s, cst.Index):
+                v = self.eval(s.value, frame)
+                index.append(("star", v) if s.star else ("index", v))
+            else:
+                parts = tuple(self.eval(p, frame) if p is not None else Const(None) for p in (s.lower, s.upper, s.step))
+                index.append(("slice", parts))
+        return self.ip.tensors.subscript(base, index, node)
+
+    def _comprehension(self, node, frame: Frame, kind: str) -> Value:
+        f = Frame(frame, kind="comp")
+        values = self._comp_values(node.for_in, f, node.elt if kind != "dict" else None)
+        if kind == "dict":
+            return DictValue((), complete=False)
+        if values is None:
+            return Seq(kind, None, UNKNOWN)
+        items, known = values
+        if known:
+            return Seq(kind, tuple(items))
+        return Seq(kind, None, join_all(items))
+
+    def _comp_values(self, comp_for, frame: Frame, elt):
+        iterable = self.eval(comp_for.iter, frame)
+        if isinstance(iterable, Seq) and iterable.items is not None and len(iterable.items) <= UNROLL_LIMIT:
+            elements = list(iterable.items)
+            known = True
+        else:
+            elements = [self.ip.tensors.element_of(iterable)]
+            known = False
+        out = []
+        for e in elements:
+            sub = Frame(frame, kind="comp")
+            self.ip.stmts.assign(comp_for.target, e, sub)
+            for cond in comp_for.ifs:
+                t = _truth(self.eval(cond.test, sub))
+                if t is not True:
+                    known = False
+            if comp_for.inner_for_in is not None:
+                inner = self._comp_values(comp_for.inner_for_in, sub, elt)
+                if inner is None:
+                    return None
+                items, inner_known = inner
+                out.extend(items)
+                known = known and inner_known
+            elif elt is not None:
+                out.append(self.eval(elt, sub))
+        return out, known
+
+    def ex_ListComp(self, node, frame):
+        return self._comprehension(node, frame, "list")
+
+    def ex_GeneratorExp(self, node, frame):
+        return self._comprehension(node, frame, "list")
+
+    def ex_SetComp(self, node, frame):
+        self._comprehension(node, frame, "list")
+        return UNKNOWN
+
+    def ex_DictComp(self, node, frame):
+        return self._comprehension(node, frame, "dict")
+
+    def ex_Call(self, node: cst.Call, frame: Frame) -> Value:
+        func = node.func
+        callee = self.eval(func, frame)
+        args, kwargs, star = self.eval_args(node.args, frame)
+        # list mutation: xs.append(v)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and isinstance(callee, BoundMethod) \
+                and isinstance(callee.receiver, Seq) and callee.receiver.kind == "list":
+            name = func.attr.value
+            seq = callee.receiver
+            if name == "append" and args and not star:
+                new = Seq("list", seq.items + (args[0],)) if seq.items is not None and not self.ip.in_loop and len(seq.items) < UNROLL_LIMIT \
+                    else Seq("list", None, join(seq.element(), args[0]) if seq.items != () else args[0])
+                frame.vars[func.value.value] = new if frame.lookup(func.value.value) is seq else new
+                return Const(None)
+            if name == "extend" and args:
+                new = Seq("list", None, join(seq.element(), self.ip.tensors.element_of(args[0])) if seq.items != () else self.ip.tensors.element_of(args[0]))
+                frame.vars[func.value.value] = new
+                return Const(None)
+        if star:
+            result = UNKNOWN
+            if isinstance(callee, TorchObject) and callee.qual == "torch.nn.DataParallel" \
+                    and isinstance(callee.attr("module"), UnknownValue):
+                # model(**batch) on a wrapped module torchlint cannot see: the arguments do not matter
+                result = _gather(UNKNOWN, callee, node.func)
+        else:
+            result = self.ip.calls.call(callee, args, kwargs, node)
+        # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
+        if isinstance(callee, BoundMethod) and isinstance(callee.receiver, Tensor) and callee.name.endswith("_") \
+                and not callee.name.startswith("_") and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            name = func.value.value
+            if frame.lookup(name) is callee.receiver:
+                if callee.name in ("requires_grad_", "detach_"):  # they set requires_grad themselves
+                    frame.vars[name] = result if isinstance(result, Tensor) else Tensor(shape=callee.receiver.shape)
+                else:
+                    frame.vars[name] = _after_inplace(callee.receiver, result, self.ip.grad_enabled)
+        if not self.ip.silent:
+            ev = CallEvent(callee, tuple(args), dict(kwargs), result, self.ip.grad_enabled,
+                           tuple((fn.qual, n) for fn, n in self.ip.stack), self.ip.in_loop > 0, not self.ip.grad_assumed)
+            self.ip.analysis.calls.setdefault(node, []).append(ev)
+        return result
+
+    def eval_args(self, args, frame):
+        pos, kw, star = [], {}, False
+        for a in args:
+            v = self.eval(a.value, frame)
+            if a.star == "*":
+                if isinstance(v, Seq) and v.items is not None:
+                    pos.extend(v.items)
+                else:
+                    star = True
+            elif a.star == "**":
+                if isinstance(v, DictValue) and v.complete and all(isinstance(k, str) for k, _ in v.items):
+                    kw.update(dict(v.items))
+                else:
+                    star = True
+            elif a.keyword is not None:
+                kw[a.keyword.value] = v
+            else:
+                pos.append(v)
+        return pos, kw, star

@@ -1,0 +1,335 @@
+"""Pure helpers of the interpreter: joins and widening of environments, tensor indexing, in-place updates, DataParallel gathering, truth and comparison folding."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+import libcst as cst
+from torchlint.analysis.cstwalk import dotted
+from torchlint.analysis.values import (
+    UNKNOWN,
+    ClassValue,
+    Const,
+    DictValue,
+    Function,
+    Gathered,
+    Instance,
+    ModuleRef,
+    Note,
+    Number,
+    Seq,
+    Tensor,
+    TorchObject,
+    UnknownValue,
+    Value,
+    join_all,
+)
+from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, NO_GRAD_CONTEXTS
+
+
+def join_vars(states: list) -> dict:
+    states = [s for s in states if s is not None]
+    if len(states) == 1:
+        return dict(states[0])
+    out = {}
+    keys: list = []
+    seen = set()
+    for s in states:
+        for k in s:
+            if k not in seen:
+                seen.add(k)
+                keys.append(k)
+    for k in keys:
+        vals = [s[k] for s in states if k in s]
+        out[k] = join_all(vals)
+    return out
+
+
+def vars_equal(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if x is y:
+            continue
+        if isinstance(x, Instance) or isinstance(y, Instance):
+            if x is not y:
+                return False
+            continue
+        try:
+            if x != y:
+                return False
+        except Exception:
+            return False
+    return True
+
+
+def widen(old: dict, new: dict) -> dict:
+    out = dict(new)
+    for k, v in new.items():
+        if k in old and not vars_equal({k: old[k]}, {k: v}):
+            if isinstance(v, Tensor):
+                out[k] = Tensor(shape=None if v.shape is None or old[k].__class__ is not Tensor or
+                                (old[k].shape is None or len(old[k].shape) != len(v.shape)) else tuple(None for _ in v.shape),
+                                numel=v.numel, likely=v.likely, per_element=v.per_element,
+                                requires_grad=v.requires_grad, dtype=v.dtype, origin=v.origin)
+            else:
+                out[k] = UNKNOWN
+    return out
+
+
+def index_tensor(t: Tensor, index: list, grad_enabled) -> Value:
+    """Basic and (simple) advanced indexing, following PyTorch/NumPy rules."""
+    shape = t.shape
+    base = dict(requires_grad=t.requires_grad if grad_enabled is not False else False, dtype=t.dtype, origin=t.origin)
+    if shape is None:
+        return Tensor(shape=None, **base)
+    items = list(index)
+    if any(kind == "star" for kind, _ in items):
+        return Tensor(shape=None, **base)
+    n_ellipsis = sum(1 for kind, v in items if kind == "index" and isinstance(v, Const) and v.value is Ellipsis)
+    if n_ellipsis > 1:
+        return Tensor(shape=None, **base)
+    # a single index that is a tuple: x[(0, 1)]
+    if len(items) == 1 and items[0][0] == "index" and isinstance(items[0][1], Seq) and items[0][1].kind == "tuple":
+        seq = items[0][1]
+        if seq.items is None:
+            return Tensor(shape=None, **base)
+        items = [("index", v) for v in seq.items]
+
+    def consumes(kind, v):
+        if kind == "slice":
+            return 1
+        if isinstance(v, Const):
+            if v.value is None or v.value is Ellipsis:
+                return 0
+            return 1
+        if isinstance(v, Tensor) and v.dtype == "bool" and v.shape is not None:
+            return max(len(v.shape), 1) if v.shape else 1
+        return 1
+
+    used = sum(consumes(k, v) for k, v in items)
+    out: list = []
+    dim = 0
+    advanced = 0
+    for kind, v in items:
+        if kind == "index" and isinstance(v, Const) and v.value is Ellipsis:
+            fill = len(shape) - used
+            if fill < 0:
+                return Tensor(shape=None, **base)
+            out.extend(shape[dim: dim + fill])
+            dim += fill
+            continue
+        if kind == "index" and isinstance(v, Const) and v.value is None:
+            out.append(1)
+            continue
+        if dim >= len(shape) and not (kind == "index" and isinstance(v, Tensor) and v.dtype == "bool" and v.shape == ()):
+            return Tensor(shape=None, **base)
+        if kind == "slice":
+            lo, hi, st = v
+            size = shape[dim]
+            if isinstance(size, int) and all(isinstance(p, Const) and (p.value is None or isinstance(p.value, int)) for p in (lo, hi, st)):
+                try:
+                    out.append(len(range(*slice(lo.value, hi.value, st.value).indices(size))))
+                except ValueError:
+                    return Tensor(shape=None, **base)
+            elif all(isinstance(p, Const) and p.value is None for p in (lo, hi, st)):
+                out.append(size)
+            else:
+                out.append(None)
+            dim += 1
+            continue
+        if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+            dim += 1
+            continue
+        if isinstance(v, Number) and v.kind == "int":
+            dim += 1
+            continue
+        if isinstance(v, Tensor):
+            if v.dtype == "bool":
+                if v.shape is None:
+                    return Tensor(shape=None, **base)
+                k = len(v.shape)
+                out.append(None)
+                dim += k
+                advanced += 1
+                continue
+            if v.dtype == "int" and v.shape is not None:
+                out.extend(v.shape)
+                dim += 1
+                advanced += 1
+                continue
+            return Tensor(shape=None, **base)
+        if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) and isinstance(i.value, int) for i in v.items):
+            out.append(len(v.items))
+            dim += 1
+            advanced += 1
+            continue
+        return Tensor(shape=None, **base)
+    if advanced > 1:
+        return Tensor(shape=None, **base)
+    out.extend(shape[dim:])
+    return Tensor(shape=tuple(out), **base)
+
+
+def _after_inplace(current: Tensor, result: Value, grad_enabled: Optional[bool]) -> Tensor:
+    """What ``x`` is after an in-place op on it (``x -= y``, ``x.add_(y)``, ``x[i] = v``): the same tensor.
+
+    It keeps its shape and dtype. With grad disabled it also keeps requires_grad and leaf-ness (a parameter
+    updated under ``torch.no_grad()`` still requires grad); with grad enabled it requires grad when it did or
+    when what was written into it does, and then it is no longer a leaf."""
+    if grad_enabled is True and current.leaf and current.requires_grad is True:
+        return current  # PyTorch refuses this op (TL009): the tensor stays as it was
+    out = result if isinstance(result, Tensor) else Tensor(shape=current.shape)
+    keep = dict(shape=current.shape, numel=current.numel, dtype=current.dtype or out.dtype, likely=current.likely,
+                per_element=current.per_element)
+    if grad_enabled is False:
+        return replace(out, requires_grad=current.requires_grad, grad_note=current.grad_note, leaf=current.leaf,
+                       origin=current.origin, **keep)
+    if current.requires_grad:  # an in-place op never takes requires_grad away
+        rg = True
+    elif out.requires_grad:
+        rg = True if grad_enabled else None
+    elif current.requires_grad is False and out.requires_grad is False:
+        rg = False
+    else:
+        rg = None
+    return replace(out, requires_grad=rg, grad_note=current.grad_note if rg is False else None,
+                   leaf=current.leaf and rg is False, **keep)
+
+
+def _gather(out: Value, dp: TorchObject, label_node) -> Value:
+    """What nn.DataParallel returns on several GPUs for a forward result ``out``."""
+    if not isinstance(out, (Tensor, Seq, DictValue, UnknownValue)):
+        return UNKNOWN
+    label = _short_code(label_node) if label_node is not None else None
+    name = f"`{label}`" if label else "the model"
+    note = Note(f"{name} is wrapped in nn.DataParallel (line {{line}}): a 0-d loss computed in forward() comes back as "
+                f"one value per GPU, so this works on one GPU and fails on several", dp.node)
+    if isinstance(out, UnknownValue):  # a module torchlint cannot see: only its loss is known to be gathered
+        return Gathered(note)
+    if isinstance(out, Tensor):
+        if out.shape == ():
+            return Tensor(shape=None, likely=note, per_element=True, requires_grad=out.requires_grad, dtype=out.dtype,
+                          origin=(note,))
+        return out
+    if isinstance(out, Seq) and out.items is not None:
+        return Seq(out.kind, tuple(_gather(i, dp, label_node) for i in out.items))
+    if isinstance(out, DictValue):
+        return DictValue(tuple((k, _gather(v, dp, label_node)) for k, v in out.items), out.complete)
+    return UNKNOWN
+
+
+def _truth(v: Value) -> Optional[bool]:
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:
+            return None
+    if isinstance(v, (Function, ClassValue)):
+        return True
+    if isinstance(v, ModuleRef):
+        # `import config` binds a module (truthy); `config.DEBUG`, `from config import DEBUG` or
+        # `torch.backends.cudnn.enabled` may be any value, False included.
+        return True if "." not in v.qual else None
+    return None
+
+
+def _compare(op, a, b):
+    if op is cst.Equal:
+        return a == b
+    if op is cst.NotEqual:
+        return a != b
+    if op is cst.LessThan:
+        return a < b
+    if op is cst.LessThanEqual:
+        return a <= b
+    if op is cst.GreaterThan:
+        return a > b
+    if op is cst.GreaterThanEqual:
+        return a >= b
+    if op is cst.Is:
+        return a is b
+    if op is cst.IsNot:
+        return a is not b
+    if op is cst.In:
+        return a in b
+    if op is cst.NotIn:
+        return a not in b
+    raise ValueError(op)
+
+
+def _kind(v: Value) -> Optional[str]:
+    if isinstance(v, Number):
+        return v.kind
+    if isinstance(v, Const):
+        return "bool" if isinstance(v.value, bool) else "int" if isinstance(v.value, int) else "float"
+    return None
+
+
+def _name_of(node) -> str:
+    return node.value if isinstance(node, cst.Name) else dotted(node)
+
+
+def _callable_qual(v: Value) -> Optional[str]:
+    if isinstance(v, ModuleRef):
+        q = v.qual
+        return q[len("builtins."):] if q.startswith("builtins.") else q
+    if isinstance(v, TorchObject):
+        return v.qual
+    return None
+
+
+def _grad_mode_of(ctx: Value):
+    q = _callable_qual(ctx)
+    if q in ("torch.inference_mode", "torch.autograd.inference_mode") and isinstance(ctx, TorchObject):
+        # torch.inference_mode(False) leaves grad mode alone
+        arg = ctx.attr("arg", None)
+        if isinstance(arg, Const):
+            return False if arg.value else None
+        if arg is not None:
+            return "unknown"
+    if q in NO_GRAD_CONTEXTS:
+        return False
+    if q in ENABLE_GRAD_CONTEXTS:
+        return True
+    if q in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and isinstance(ctx, TorchObject):
+        arg = ctx.attr("arg")
+        if isinstance(arg, Const):
+            return bool(arg.value)
+        return "unknown"
+    return None
+
+
+def _grad_off_label(ctx: Value) -> str:
+    """How the code turned grad mode off, as it would read it: ``torch.inference_mode()``, ..."""
+    q = _callable_qual(ctx) or ""
+    if q.endswith("inference_mode"):
+        return "torch.inference_mode()"
+    if q.endswith("set_grad_enabled"):
+        return "torch.set_grad_enabled(False)"
+    return "torch.no_grad()"
+
+
+def _is_static(node: cst.FunctionDef) -> bool:
+    return any(dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
+
+
+def _is_property(node: cst.FunctionDef) -> bool:
+    return any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in node.decorators)
+
+
+def _is_plain_base(b: Value) -> bool:
+    return isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual in ("builtins.object",))
+
+
+_CODE_MODULE = cst.Module(body=[])
+
+
+def _short_code(node) -> Optional[str]:
+    try:
+        code = _CODE_MODULE.code_for_node(node)
+    except Exception:
+        return None
+    code = " ".join(code.split())
+    return code if len(code) <= 60 else code[:57] + "..."
+

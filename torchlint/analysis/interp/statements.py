@@ -1,0 +1,416 @@
+"""Statements: blocks, assignment and unpacking, branches, loops to a fixed point, try/with/match, def and class."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+import libcst as cst
+from torchlint.analysis.cstwalk import dotted
+from torchlint.analysis.values import (
+    UNKNOWN,
+    ClassValue,
+    Const,
+    DictValue,
+    Function,
+    Instance,
+    ModuleRef,
+    Seq,
+    Tensor,
+    Value,
+    is_number,
+    join,
+)
+from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
+from torchlint.analysis.interp.helpers import _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
+
+
+class Statements:
+    """Statements of the abstract interpreter; shared state lives on ``self.ip``."""
+
+    def __init__(self, ip):
+        self.ip = ip
+
+    def exec_block(self, body, frame: Frame) -> bool:
+        """Execute statements; return False when every path left the block (return/raise/break)."""
+        if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            body = body.body
+        for stmt in body:
+            if not self.exec_stmt(stmt, frame):
+                return False
+        return True
+
+    def exec_stmt(self, stmt, frame: Frame) -> bool:
+        self.ip.tick()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if not self.exec_small(small, frame):
+                    return False
+            return True
+        if isinstance(stmt, cst.BaseSmallStatement):  # the body of a one-line suite
+            return self.exec_small(stmt, frame)
+        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if method is None:
+            return True
+        return method(stmt, frame)
+
+    def exec_small(self, s, frame: Frame) -> bool:
+        if isinstance(s, cst.Expr):
+            self.ip.exprs.eval(s.value, frame)
+        elif isinstance(s, cst.Assign):
+            value = self.ip.exprs.eval(s.value, frame)
+            for t in s.targets:
+                self.assign(t.target, value, frame)
+        elif isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.assign(s.target, self.ip.exprs.eval(s.value, frame), frame)
+        elif isinstance(s, cst.AugAssign):
+            current = self.ip.exprs.eval(s.target, frame)
+            value = self.ip.exprs.binop(type(s.operator).__name__.replace("Assign", ""), current, self.ip.exprs.eval(s.value, frame), s)
+            if isinstance(current, Tensor):
+                # x += y changes x in place: it stays the same tensor
+                if not self.ip.silent:
+                    self.ip.analysis.inplace.setdefault(s, []).append((current, self.ip._known_grad()))
+                value = _after_inplace(current, value, self.ip.grad_enabled)
+            self.assign(s.target, value, frame)
+        elif isinstance(s, cst.Return):
+            value = self.ip.exprs.eval(s.value, frame) if s.value is not None else Const(None)
+            if not self.ip.silent:
+                self.ip.analysis.returns.setdefault(s, []).append(value)
+            if self.ip.returns:
+                self.ip.returns[-1].append(value)
+            return False
+        elif isinstance(s, cst.Raise):
+            if s.exc is not None:
+                self.ip.exprs.eval(s.exc, frame)
+            return False
+        elif isinstance(s, cst.Break):
+            if self.ip.loop_stack:
+                self.ip.loop_stack[-1][0].append(dict(frame.vars))
+            return False
+        elif isinstance(s, cst.Continue):
+            if self.ip.loop_stack:
+                self.ip.loop_stack[-1][1].append(dict(frame.vars))
+            return False
+        elif isinstance(s, cst.Import):
+            for alias in s.names:
+                full = dotted(alias.name)
+                if alias.asname is not None:
+                    frame.vars[_name_of(alias.asname.name)] = ModuleRef(full)
+                else:
+                    top = full.split(".")[0]
+                    frame.vars[top] = ModuleRef(top)
+        elif isinstance(s, cst.ImportFrom):
+            self.exec_import_from(s, frame)
+        elif isinstance(s, cst.Assert):
+            self.ip.exprs.eval(s.test, frame)
+        elif isinstance(s, cst.Del):
+            self.delete(s.target, frame)
+        return True
+
+    def exec_import_from(self, s: cst.ImportFrom, frame: Frame):
+        if s.relative or s.module is None:
+            base = None
+        else:
+            base = dotted(s.module)
+        if isinstance(s.names, cst.ImportStar):
+            return
+        for alias in s.names:
+            name = dotted(alias.name)
+            bound = _name_of(alias.asname.name) if alias.asname is not None else name.split(".")[0]
+            frame.vars[bound] = ModuleRef(f"{base}.{name}") if base else UNKNOWN
+
+    def delete(self, target, frame):
+        if isinstance(target, cst.Name):
+            frame.vars.pop(target.value, None)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.delete(el.value, frame)
+
+    def _run_branch(self, frame: Frame, body, start: dict) -> Optional[dict]:
+        saved = frame.vars
+        frame.vars = dict(start)
+        try:
+            live = self.exec_block(body, frame)
+            return frame.vars if live else None
+        finally:
+            out_vars = frame.vars
+            frame.vars = saved
+            self._last_vars = out_vars
+
+    def stmt_If(self, stmt: cst.If, frame: Frame) -> bool:
+        test = self.ip.exprs.eval(stmt.test, frame)
+        start = frame.vars
+        outs = []
+        truth = _truth(test)
+        if truth is not False:
+            outs.append(self._run_branch(frame, stmt.body, start))
+        if truth is not True:
+            if stmt.orelse is None:
+                outs.append(dict(start))
+            elif isinstance(stmt.orelse, cst.If):
+                saved = frame.vars
+                frame.vars = dict(start)
+                live = self.stmt_If(stmt.orelse, frame)
+                outs.append(frame.vars if live else None)
+                frame.vars = saved
+            else:
+                outs.append(self._run_branch(frame, stmt.orelse.body, start))
+        return self._merge(frame, outs)
+
+    def _merge(self, frame: Frame, outs: list) -> bool:
+        live = [o for o in outs if o is not None]
+        if not live:
+            return False
+        frame.vars = join_vars(live)
+        return True
+
+    def stmt_For(self, stmt: cst.For, frame: Frame) -> bool:
+        iterable = self.ip.exprs.eval(stmt.iter, frame)
+        elem = self.ip.tensors.element_of(iterable)
+        known_empty = isinstance(iterable, Seq) and iterable.items == ()
+
+        def bind(f):
+            self.assign(stmt.target, elem, f)
+
+        return self._loop(stmt, frame, bind, may_skip=True, body_runs=not known_empty)
+
+    def stmt_While(self, stmt: cst.While, frame: Frame) -> bool:
+        def bind(f):
+            self.ip.exprs.eval(stmt.test, f)
+
+        test = self.ip.exprs.eval(stmt.test, frame)
+        forever = _truth(test) is True
+        return self._loop(stmt, frame, bind, may_skip=not forever, body_runs=_truth(test) is not False)
+
+    def _loop(self, stmt, frame: Frame, bind, may_skip: bool, body_runs: bool = True) -> bool:
+        if not body_runs:
+            if stmt.orelse is not None:
+                return self.exec_block(stmt.orelse.body, frame)
+            return True
+        head = dict(frame.vars)
+        self.ip.silent += 1
+        self.ip.in_loop += 1
+        try:
+            for i in range(MAX_LOOP_ITERATIONS):
+                out, breaks, continues = self._loop_body(stmt, frame, head, bind)
+                ends = [head] + [o for o in [out] + continues if o is not None]
+                new_head = join_vars(ends)
+                if i >= MAX_LOOP_ITERATIONS - 2:
+                    new_head = widen(head, new_head)
+                if vars_equal(new_head, head):
+                    break
+                head = new_head
+        finally:
+            self.ip.silent -= 1
+        try:
+            out, breaks, continues = self._loop_body(stmt, frame, head, bind)
+        finally:
+            self.ip.in_loop -= 1
+        exits = [head] if may_skip else []
+        exits += [o for o in [out] + continues if o is not None and may_skip]
+        if stmt.orelse is not None and exits:
+            frame.vars = join_vars(exits)
+            live = self.exec_block(stmt.orelse.body, frame)
+            exits = [frame.vars] if live else []
+        exits += breaks
+        if not exits:
+            return False
+        frame.vars = join_vars(exits)
+        return True
+
+    def _loop_body(self, stmt, frame: Frame, head: dict, bind):
+        breaks: list = []
+        continues: list = []
+        self.ip.loop_stack.append((breaks, continues))
+        saved = frame.vars
+        frame.vars = dict(head)
+        try:
+            bind(frame)
+            live = self.exec_block(stmt.body, frame)
+            out = frame.vars if live else None
+        finally:
+            frame.vars = saved
+            self.ip.loop_stack.pop()
+        return out, breaks, continues
+
+    def stmt_Try(self, stmt, frame: Frame) -> bool:
+        start = dict(frame.vars)
+        body_out = self._run_branch(frame, stmt.body, start)
+        # an exception may come from anywhere in the body
+        mid = join_vars([v for v in (start, body_out, getattr(self, "_last_vars", None)) if v is not None])
+        outs = []
+        if body_out is not None:
+            if stmt.orelse is not None:
+                outs.append(self._run_branch(frame, stmt.orelse.body, body_out))
+            else:
+                outs.append(body_out)
+        for handler in stmt.handlers:
+            h_start = dict(mid)
+            if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                h_start[handler.name.name.value] = UNKNOWN
+            outs.append(self._run_branch(frame, handler.body, h_start))
+        live = [o for o in outs if o is not None]
+        if stmt.finalbody is not None:
+            f_start = join_vars(live) if live else dict(mid)
+            f_out = self._run_branch(frame, stmt.finalbody.body, f_start)
+            if f_out is None:
+                return False
+            if not live:
+                return False
+            frame.vars = f_out
+            return True
+        return self._merge(frame, outs)
+
+    def stmt_With(self, stmt: cst.With, frame: Frame) -> bool:
+        saved = self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed
+        for item in stmt.items:
+            ctx = self.ip.exprs.eval(item.item, frame)
+            mode = _grad_mode_of(ctx)
+            if mode is not None:
+                self.ip.grad_enabled = mode if mode != "unknown" else None
+                self.ip.grad_assumed = False
+                if mode is False:
+                    self.ip.grad_off = f"under {_grad_off_label(ctx)}"
+            if item.asname is not None:
+                self.assign(item.asname.name, UNKNOWN, frame)
+        try:
+            return self.exec_block(stmt.body, frame)
+        finally:
+            self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
+
+    def stmt_Match(self, stmt, frame: Frame) -> bool:
+        subject = self.ip.exprs.eval(stmt.subject, frame)
+        start = dict(frame.vars)
+        outs = []
+        irrefutable = False
+        for case in stmt.cases:
+            c_start = dict(start)
+            self.bind_pattern(case.pattern, subject, c_start)
+            saved = frame.vars
+            frame.vars = c_start
+            if case.guard is not None:
+                self.ip.exprs.eval(case.guard, frame)
+            frame.vars = saved
+            outs.append(self._run_branch(frame, case.body, c_start))
+            if isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None and case.guard is None:
+                irrefutable = True
+        if not irrefutable:
+            outs.append(start)
+        return self._merge(frame, outs)
+
+    def bind_pattern(self, pattern, subject, vars_: dict):
+        if isinstance(pattern, cst.MatchAs):
+            if pattern.name is not None:
+                vars_[pattern.name.value] = subject if pattern.pattern is None else UNKNOWN
+            if pattern.pattern is not None:
+                self.bind_pattern(pattern.pattern, UNKNOWN, vars_)
+            return
+        for child in pattern.children:
+            if isinstance(child, cst.MatchAs) or isinstance(child, cst.MatchPattern):
+                self.bind_pattern(child, UNKNOWN, vars_)
+            else:
+                for sub in getattr(child, "children", []):
+                    if isinstance(sub, cst.MatchPattern):
+                        self.bind_pattern(sub, UNKNOWN, vars_)
+        if isinstance(pattern, cst.MatchStar) and pattern.name is not None:
+            vars_[pattern.name.value] = UNKNOWN
+        if isinstance(pattern, cst.MatchMapping) and pattern.rest is not None:
+            vars_[pattern.rest.value] = UNKNOWN
+
+    def stmt_FunctionDef(self, stmt: cst.FunctionDef, frame: Frame) -> bool:
+        cls = frame.cls if frame.kind == "class" else None
+        qual = stmt.name.value if cls is None else f"{cls.name}.{stmt.name.value}"
+        fn = Function(stmt, frame, qual, cls)
+        self.ip.pending.append(fn)
+        self.ip.analysis.functions.append(stmt)
+        value: Value = fn
+        for dec in stmt.decorators:
+            d = self.ip.exprs.eval(dec.decorator, frame)
+            dq = _callable_qual(d)
+            if dq is None or (dq not in TRANSPARENT_DECORATORS and dq.split(".")[-1] not in TRANSPARENT_DECORATORS):
+                value = UNKNOWN
+        frame.vars[stmt.name.value] = value
+        return True
+
+    def stmt_ClassDef(self, stmt: cst.ClassDef, frame: Frame) -> bool:
+        bases = tuple(self.ip.exprs.eval(b.value, frame) for b in stmt.bases)
+        cls = ClassValue(stmt, frame, stmt.name.value, bases)
+        body_frame = Frame(frame, kind="class", cls=cls)
+        self.exec_block(stmt.body, body_frame)
+        self.ip.class_ns[stmt] = body_frame.vars
+        frame.vars[stmt.name.value] = cls
+        return True
+
+    def assign(self, target, value: Value, frame: Frame):
+        if isinstance(target, cst.Name):
+            frame.vars[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self.unpack(target.elements, value, frame)
+        elif isinstance(target, cst.Attribute):
+            base = self.ip.exprs.eval(target.value, frame)
+            if isinstance(base, Tensor) and isinstance(target.value, cst.Name):
+                if not self.ip.silent:
+                    self.ip.analysis.attr_stores.setdefault(target, []).append((base, value))
+                # x.requires_grad = True / x.grad = None / x.data = ...: the tensor x changes
+                if target.attr.value == "requires_grad":
+                    rg = bool(value.value) if isinstance(value, Const) else None
+                    frame.vars[target.value.value] = replace(base, requires_grad=rg, grad_note=None)
+                elif target.attr.value == "data":
+                    frame.vars[target.value.value] = replace(base, shape=None, numel=None) \
+                        if not isinstance(value, Tensor) else replace(base, shape=value.shape, numel=value.numel)
+                return
+            if isinstance(base, Instance):
+                name = target.attr.value
+                if base in self.ip.constructing or name not in base.attrs:
+                    base.attrs[name] = value
+                else:
+                    base.attrs[name] = join(base.attrs[name], value)
+        elif isinstance(target, cst.Subscript):
+            if isinstance(target.value, cst.Name):
+                base = frame.lookup(target.value.value)
+                if isinstance(base, Tensor):
+                    # x[i] = v writes into x in place
+                    if not self.ip.silent:
+                        self.ip.analysis.inplace.setdefault(target, []).append((base, self.ip._known_grad()))
+                    written = value if isinstance(value, Tensor) else \
+                        Tensor(shape=None, requires_grad=False if is_number(value) else None)
+                    frame.vars[target.value.value] = _after_inplace(base, written, self.ip.grad_enabled)
+                if isinstance(base, DictValue) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                    key = self.ip.exprs.eval(target.slice[0].slice.value, frame)
+                    if isinstance(key, Const):
+                        items = tuple((k, v) for k, v in base.items if k != key.value) + ((key.value, value),)
+                        frame.vars[target.value.value] = DictValue(items, base.complete)
+                elif isinstance(base, Seq) and base.kind == "list":
+                    frame.vars[target.value.value] = Seq("list", None, join(base.element(), value))
+            else:
+                self.ip.exprs.eval(target.value, frame)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, Seq("list", None, UNKNOWN), frame)
+
+    def unpack(self, elements, value: Value, frame: Frame):
+        targets = [e.value if not isinstance(e, cst.StarredElement) else e for e in elements]
+        star = next((i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)), None)
+        items = None
+        if isinstance(value, Seq) and value.items is not None:
+            items = list(value.items)
+        elif isinstance(value, Tensor) and value.shape and isinstance(value.shape[0], int) and value.shape[0] <= UNROLL_LIMIT:
+            items = [self.ip.tensors.element_of(value)] * value.shape[0]
+        if items is not None:
+            if star is None and len(items) == len(targets):
+                for t, v in zip(targets, items):
+                    self.assign(t, v, frame)
+                return
+            if star is not None and len(items) >= len(targets) - 1:
+                after = len(targets) - star - 1
+                for t, v in zip(targets[:star], items[:star]):
+                    self.assign(t, v, frame)
+                rest = items[star: len(items) - after]
+                self.assign(elements[star].value, Seq("list", tuple(rest)), frame)
+                for t, v in zip(targets[star + 1:], items[len(items) - after:]):
+                    self.assign(t, v, frame)
+                return
+        elem = self.ip.tensors.element_of(value) if not isinstance(value, Seq) or value.items is None else UNKNOWN
+        for i, t in enumerate(targets):
+            if i == star:
+                self.assign(elements[i].value, Seq("list", None, elem), frame)
+            else:
+                self.assign(t, elem, frame)

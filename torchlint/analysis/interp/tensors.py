@@ -1,0 +1,108 @@
+"""Tensor facts: attributes (shape, dtype, grad, T...), subscripts and iteration."""
+from __future__ import annotations
+
+from torchlint.analysis.values import (
+    UNKNOWN,
+    BoundMethod,
+    Const,
+    DictValue,
+    Gathered,
+    Number,
+    Seq,
+    Sym,
+    Tensor,
+    TorchObject,
+    Value,
+)
+from torchlint.analysis.interp.helpers import index_tensor
+
+
+class TensorAccess:
+    """Tensor facts of the abstract interpreter; shared state lives on ``self.ip``."""
+
+    def __init__(self, ip):
+        self.ip = ip
+
+    def tensor_attr(self, t: Tensor, name: str) -> Value:
+        if name == "shape":
+            if t.shape is None:
+                return Seq("tuple", None, Number("int"))
+            return Seq("tuple", tuple(Const(d) if isinstance(d, int) else Number("int", sym=d if isinstance(d, Sym) else None) for d in t.shape))
+        if name == "ndim":
+            return Const(len(t.shape)) if t.shape is not None else Number("int")
+        if name in ("T", "mT", "H", "mH"):
+            if t.shape is None:
+                return Tensor(shape=None, numel=t.numel, likely=t.likely, per_element=t.per_element,
+                              requires_grad=t.requires_grad, dtype=t.dtype, origin=t.origin)
+            shape = tuple(reversed(t.shape)) if name in ("T", "H") else (t.shape[:-2] + (t.shape[-1], t.shape[-2]) if len(t.shape) >= 2 else None)
+            return Tensor(shape=shape, numel=t.numel, requires_grad=t.requires_grad, dtype=t.dtype, origin=t.origin,
+                          per_element=t.per_element)
+        if name == "data":
+            return Tensor(shape=t.shape, numel=t.numel, likely=t.likely, per_element=t.per_element, requires_grad=False,
+                          dtype=t.dtype, origin=t.origin, grad_note="taken from .data, which is detached from the graph")
+        if name == "grad":
+            return Tensor(shape=t.shape, numel=t.numel, requires_grad=False, dtype=t.dtype,
+                          grad_note="a .grad tensor, which does not require grad")
+        if name in ("real", "imag"):
+            return Tensor(shape=t.shape, numel=t.numel, requires_grad=t.requires_grad, dtype="float", origin=t.origin)
+        if name == "requires_grad":
+            return Const(t.requires_grad) if t.requires_grad is not None else Number("bool")
+        if name in ("is_leaf", "is_cuda", "is_sparse"):
+            return Number("bool")
+        if name in ("dtype", "device", "layout", "grad_fn", "names"):
+            return UNKNOWN
+        return BoundMethod(t, name)
+
+    def subscript(self, base: Value, index: list, node) -> Value:
+        if isinstance(base, Tensor):
+            return index_tensor(base, index, self.ip.grad_enabled)
+        if isinstance(base, Gathered):
+            if len(index) == 1 and index[0][0] == "index" and index[0][1] == Const("loss"):
+                return base.as_loss()
+            return UNKNOWN
+        if isinstance(base, Seq):
+            if len(index) == 1 and index[0][0] == "index":
+                i = index[0][1]
+                if isinstance(i, Const) and isinstance(i.value, int) and base.items is not None:
+                    try:
+                        return base.items[i.value]
+                    except IndexError:
+                        return UNKNOWN
+                return base.element()
+            if len(index) == 1 and index[0][0] == "slice":
+                parts = index[0][1]
+                if base.items is not None and all(isinstance(p, Const) and (p.value is None or isinstance(p.value, int)) for p in parts):
+                    try:
+                        return Seq(base.kind, base.items[slice(*(p.value for p in parts))])
+                    except ValueError:
+                        return UNKNOWN
+                return Seq(base.kind, None, base.element())
+            return UNKNOWN
+        if isinstance(base, DictValue):
+            if len(index) == 1 and index[0][0] == "index" and isinstance(index[0][1], Const):
+                v = base.get(index[0][1].value)
+                return v
+            return UNKNOWN
+        if isinstance(base, TorchObject) and base.qual == "torch.nn.Sequential":
+            children = base.attr("children")
+            if len(index) == 1 and index[0][0] == "index" and isinstance(index[0][1], Const) and isinstance(children, Seq) \
+                    and children.items is not None and isinstance(index[0][1].value, int):
+                try:
+                    return children.items[index[0][1].value]
+                except IndexError:
+                    return UNKNOWN
+        return UNKNOWN
+
+    def element_of(self, v: Value) -> Value:
+        if isinstance(v, Seq):
+            return v.element()
+        if isinstance(v, Tensor):
+            if v.shape:
+                return Tensor(shape=v.shape[1:], requires_grad=v.requires_grad, dtype=v.dtype, origin=v.origin,
+                              per_element=v.per_element)
+            if v.shape is None:
+                return Tensor(shape=None, requires_grad=v.requires_grad, dtype=v.dtype)
+            return UNKNOWN
+        if isinstance(v, DictValue):
+            return UNKNOWN
+        return UNKNOWN
