@@ -6,7 +6,8 @@ rows and columns are 1-based, like Ruff's JSON output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Optional
 
 Severity = Literal["error", "warning"]
 Applicability = Literal["safe", "unsafe"]
@@ -50,7 +51,17 @@ class Diagnostic:
     notes: tuple[str, ...] = field(default=())
 
     def sort_key(self) -> tuple:
-        return (self.filename, self.location.row, self.location.column, self.code, self.message)
+        # a notebook's findings sort by cell number (cell 2 before cell 10), then row and column
+        path, cell = split_cell(self.filename)
+        return (path, cell or 0, self.location.row, self.location.column, self.code, self.message)
+
+
+def split_cell(filename: str) -> tuple:
+    """``("nb.ipynb", 4)`` for a notebook finding's ``"nb.ipynb:cell 4"``; ``(filename, None)`` otherwise."""
+    path, sep, cell = filename.rpartition(":cell ")
+    if sep and cell.isdigit() and path.endswith(".ipynb"):
+        return path, int(cell)
+    return filename, None
 
 
 @dataclass(frozen=True)
@@ -64,3 +75,19 @@ class SourceError(Exception):
     def __str__(self) -> str:  # pragma: no cover - trivial
         where = f"{self.filename}:{self.location.row}:{self.location.column}" if self.location else self.filename
         return f"{where}: {self.message}"
+
+
+@dataclass
+class FileResult:
+    """What checking one file gave: its findings, or the error that stopped it, and what --fix did."""
+
+    path: Path
+    diagnostics: list = field(default_factory=list)
+    error: Optional[Diagnostic] = None
+    source: Optional[str] = None
+    parsed: bool = False
+    applied: list = field(default_factory=list)  # fixes applied (fix mode)
+    fix_error: Optional[str] = None
+    diff: Optional[str] = None
+    cached: bool = False
+    noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)

@@ -17,11 +17,11 @@ pathologically nested file gives one diagnostic (``E902``, ``E999``, or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from torchlint.diagnostics import Diagnostic, Location, SourceError
+from torchlint.diagnostics import Diagnostic, FileResult, Location, SourceError  # noqa: F401  (FileResult re-exported)
 from torchlint.workspace.prefilter import needs_parsing, triggers, triggers_for  # noqa: F401  (re-exported)
 from torchlint.settings import Settings
 
@@ -37,18 +37,6 @@ POOL_MIN_FILES = 2
 POOL_THRESHOLD = POOL_MIN_FILES
 
 
-@dataclass
-class FileResult:
-    path: Path
-    diagnostics: list = field(default_factory=list)
-    error: Optional[Diagnostic] = None
-    source: Optional[str] = None
-    parsed: bool = False
-    applied: list = field(default_factory=list)  # fixes applied (fix mode)
-    fix_error: Optional[str] = None
-    diff: Optional[str] = None
-    cached: bool = False
-    noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ punctuation.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from typing import Iterator, Optional
 
 import libcst as cst
 
@@ -77,3 +77,17 @@ def dotted(node) -> str:
     if isinstance(node, cst.Attribute):
         return f"{dotted(node.value)}.{node.attr.value}"
     return ""
+
+
+_CODE_MODULE = cst.Module(body=[])
+
+
+def short_code(node) -> Optional[str]:
+    """The source of ``node`` on one line, cut to 60 characters (for messages), or None."""
+    try:
+        code = _CODE_MODULE.code_for_node(node)
+    except Exception:
+        return None
+    code = " ".join(code.split())
+    return code if len(code) <= 60 else code[:57] + "..."
+

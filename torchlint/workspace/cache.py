@@ -207,7 +207,7 @@ def load_result(hit: dict, path: Path):
     """A runner FileResult from a stored entry, names relabelled to ``path``; None if the entry is malformed."""
     from dataclasses import replace
 
-    from torchlint.runner import FileResult
+    from torchlint.diagnostics import FileResult
 
     def load(d):
         diag = load_diag(d)

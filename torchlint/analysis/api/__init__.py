@@ -298,7 +298,7 @@ class CallEnv:
     @property
     def label(self) -> Optional[str]:
         if self._label is None and self._label_node is not None:
-            from torchlint.analysis.interp.helpers import _short_code
+            from torchlint.analysis.cstwalk import short_code as _short_code
 
             self._label = _short_code(self._label_node)
         return self._label

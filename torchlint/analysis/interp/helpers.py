@@ -23,6 +23,7 @@ from torchlint.analysis.values import (
     Value,
     join_all,
 )
+from torchlint.analysis.cstwalk import short_code as _short_code
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, NO_GRAD_CONTEXTS
 
 
@@ -320,16 +321,3 @@ def _is_property(node: cst.FunctionDef) -> bool:
 
 def _is_plain_base(b: Value) -> bool:
     return isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual in ("builtins.object",))
-
-
-_CODE_MODULE = cst.Module(body=[])
-
-
-def _short_code(node) -> Optional[str]:
-    try:
-        code = _CODE_MODULE.code_for_node(node)
-    except Exception:
-        return None
-    code = " ".join(code.split())
-    return code if len(code) <= 60 else code[:57] + "..."
-
