@@ -74,6 +74,9 @@ def version():
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: usable cores).")
 @click.option("--show-files", is_flag=True, help="List the files that would be checked, and exit.")
 @click.option("--show-settings", is_flag=True, help="Print the settings in force (after the configuration), and exit.")
+@click.option("--watch", is_flag=True, expose_value=False,
+              callback=lambda c, p, v: c.meta.__setitem__("torchlint.watch", v),
+              help="Check again whenever a checked file or the configuration changes.")
 @click.option("--add-noqa", is_flag=True,
               help="Silence every finding with a '# noqa: CODE' comment on its line (to adopt torchlint in an "
                    "existing codebase), and write the files.")
@@ -81,6 +84,10 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
           output_formats, output_file, quiet, color, stdin_filename, config_path, isolated, exclude, extend_exclude,
           respect_gitignore, force_exclude, no_cache, cache_dir, jobs, show_files, show_settings, add_noqa):
     """Check PATHS (default: the current directory) for autograd misuse."""
+    if click.get_current_context().meta.get("torchlint.watch"):
+        from torchlint.workspace.watch import watch_check
+
+        return watch_check(click.get_current_context(), paths, stdin_filename)
     from torchlint.workspace.config import ConfigError, build_settings
 
     if add_noqa and (fix or diff or stdin_filename):
@@ -585,6 +592,17 @@ def clean(cache_dir):
 
     root = cache.cache_root(settings)
     click.echo(f"Removed {root}" if cache.clean(settings) else f"No cache at {root}")
+
+
+@cli.command()
+def server():
+    """Run the language server (LSP over standard input and output) for editors."""
+    try:
+        from torchlint.server.lsp import serve
+    except ImportError as e:
+        _fail(f"torchlint server needs pygls and lsprotocol ({e}): pip install 'torchlint[server]'")
+        return
+    serve()
 
 
 def main(argv=None):
