@@ -89,7 +89,7 @@ that mention `requires_grad` or `Parameter`.
             return any(isinstance(t, Tensor) and t.leaf and t.requires_grad is True and grad is True
                        for t, grad in pairs)
 
-        lines = _statement_lines(ctx.module)
+        lines = ctx.semantic.statement_lines
         for node, pairs in ctx.analysis.inplace.items():
             if not leaf_hit(pairs):
                 continue
@@ -137,25 +137,3 @@ def _op(node) -> str:
     ops = {"AddAssign": "+=", "SubtractAssign": "-=", "MultiplyAssign": "*=", "DivideAssign": "/=",
            "PowerAssign": "**=", "FloorDivideAssign": "//=", "ModuloAssign": "%=", "MatrixMultiplyAssign": "@="}
     return ops.get(type(node.operator).__name__, "op=")
-
-
-def _statement_lines(module) -> dict:
-    """{id(node): its statement line} for the nodes a fix can wrap: the only small statement of a line
-    (``w -= ...``), the single target of ``w[i] = v``, and the call of ``w.add_(...)`` as a statement."""
-    import libcst as cst
-
-    from torchlint.rulekit import statement_blocks
-
-    out: dict = {}
-    for block in statement_blocks(module):
-        for stmt in block.body:
-            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-                continue
-            small = stmt.body[0]
-            if isinstance(small, cst.AugAssign):
-                out[id(small)] = stmt
-            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
-                out[id(small.targets[0].target)] = stmt
-            elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                out[id(small.value)] = stmt
-    return out

@@ -27,6 +27,13 @@ class FileContext:
         self.module = module
         self.analysis = analysis
 
+    @cached_property
+    def semantic(self):
+        """The file's semantic model (blocks, loops, bindings and their facts), built on first use."""
+        from torchlint.analysis.semantic import SemanticModel
+
+        return SemanticModel(self.module, self.analysis, self.source)
+
     # -- positions ---------------------------------------------------------
 
     @cached_property

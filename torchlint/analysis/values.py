@@ -117,6 +117,10 @@ class Tensor(Value):
     # True when the tensor is certainly a leaf of the autograd graph: made by a factory, nn.Parameter or
     # .detach(), not computed by an op (TL009: in-place ops on a leaf that requires grad raise).
     leaf: bool = False
+    # Graph provenance: the nodes with saved tensors that a backward() from this tensor certainly runs
+    # through, each as (op node, call nodes of the user functions it ran in). A must-set: joins intersect.
+    # A backward() without retain_graph frees them; a second pass through one of them raises (TL008).
+    graph: frozenset = frozenset()
 
     def __post_init__(self):
         derived = numel_of_shape(self.shape)
@@ -385,6 +389,7 @@ def join(a: Value, b: Value) -> Value:
             grad_note=a.grad_note if a.requires_grad is False and b.requires_grad is False else None,
             saved=a.saved and b.saved,
             leaf=a.leaf and b.leaf,
+            graph=a.graph & b.graph,
         )
     # ``total = 0; for ...: total += loss``: after the loop ``total`` is the
     # tensor, or the untouched number when the loop never ran (and then

@@ -285,11 +285,16 @@ class CallEnv:
     when a rule asks for it: generating code for a node is not free.
     """
 
-    __slots__ = ("grad_enabled", "grad_off", "node", "_label", "_label_node")
+    __slots__ = ("grad_enabled", "grad_off", "node", "_label", "_label_node", "site", "context")
 
     def __init__(self, grad_enabled: Optional[bool] = True, node: object = None, label: Optional[str] = None,
-                 label_node: object = None, grad_off: str = "under torch.no_grad()"):
+                 label_node: object = None, grad_off: str = "under torch.no_grad()", site: object = None,
+                 context: tuple = ()):
         self.grad_enabled = grad_enabled
+        # where the op runs (the call or operator node) and the call nodes of the user functions it runs in:
+        # together they name the autograd node it creates (graph provenance, see Tensor.graph)
+        self.site = site
+        self.context = context
         self.grad_off = grad_off  # how grad mode was turned off ("under torch.inference_mode()", ...), for messages
         self.node = node  # where the callee was built (module objects) or the call
         self._label = label
@@ -477,6 +482,15 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
     rg_after = changes.get("requires_grad", result.requires_grad)
     if rg_after and not result.saved and (getattr(entry, "saves", False) or any(t.saved for t in inputs)):
         changes["saved"] = True
+    # graph provenance: a result that requires grad runs backward through its inputs' graphs, and through
+    # the node this op creates when that node saves tensors
+    graph = frozenset()
+    if rg_after is True:
+        graph = frozenset().union(*(t.graph for t in inputs if t.requires_grad), result.graph)
+        if getattr(entry, "saves", False) and env.site is not None:
+            graph |= {(env.site, env.context)}
+    if graph != result.graph:
+        changes["graph"] = graph
     flow = entry.flow
     if flow in ("keeps", "broadcast", "concat") and first is not None:
         if result.numel is None:

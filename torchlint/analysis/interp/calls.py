@@ -34,10 +34,11 @@ class Calls:
 
     def call_env(self, **kwargs) -> CallEnv:
         """What the API model may know about a call made here: grad mode (and what turned it off)."""
-        return CallEnv(grad_enabled=self.ip.grad_enabled, grad_off=self.ip.grad_off, **kwargs)
+        return CallEnv(grad_enabled=self.ip.grad_enabled, grad_off=self.ip.grad_off,
+                       context=tuple(n for _, n in self.ip.stack), **kwargs)
 
     def torch_call(self, qual: str, args, kwargs, node) -> Value:
-        r = api.call_function(qual, list(args), dict(kwargs), self.call_env())
+        r = api.call_function(qual, list(args), dict(kwargs), self.call_env(site=node))
         return UNKNOWN if r is None else r
 
     def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
@@ -48,19 +49,19 @@ class Calls:
         if isinstance(callee, TorchObject):
             return self.call_torch_object(callee, args, kwargs, node)
         if isinstance(callee, Function):
-            return self.ip.objects.call_user(callee, args, kwargs)
+            return self.ip.objects.call_user(callee, args, kwargs, site=node)
         if isinstance(callee, UserBound):
-            return self.ip.objects.call_user(callee.func, [callee.self_value] + list(args), kwargs)
+            return self.ip.objects.call_user(callee.func, [callee.self_value] + list(args), kwargs, site=node)
         if isinstance(callee, ClassValue):
             return self.ip.objects.instantiate(callee, args, kwargs)
         if isinstance(callee, Instance):
             call = self.ip.objects.class_attr(callee.cls, "__call__")
             if isinstance(call, Function):
-                return self.ip.objects.call_user(call, [callee] + list(args), kwargs)
+                return self.ip.objects.call_user(call, [callee] + list(args), kwargs, site=node)
             if callee.cls.is_torch_module():
                 fwd = self.ip.objects.class_attr(callee.cls, "forward")
                 if isinstance(fwd, Function):
-                    return self.ip.objects.call_user(fwd, [callee] + list(args), kwargs)
+                    return self.ip.objects.call_user(fwd, [callee] + list(args), kwargs, site=node)
             return UNKNOWN
         return UNKNOWN
 
@@ -126,7 +127,7 @@ class Calls:
             return TorchObject("torch.amp.GradScaler")
         if qual.startswith("torch.") or qual == "torch":
             label_node = node.func if isinstance(node, cst.Call) else None
-            r = api.call_function(qual, list(args), dict(kwargs), self.call_env(node=node, label_node=label_node))
+            r = api.call_function(qual, list(args), dict(kwargs), self.call_env(node=node, label_node=label_node, site=node))
             if r is not None:
                 if isinstance(r, TorchObject):
                     return TorchObject(r.qual, r.attrs, node=node)
@@ -250,7 +251,7 @@ class Calls:
             if name in ("is_floating_point", "is_complex", "is_contiguous", "equal", "allclose"):
                 return Number("bool")
             label_node = node.func if isinstance(node, cst.Call) else None
-            r = api.call_method(recv, name, list(args), dict(kwargs), self.call_env(label_node=label_node))
+            r = api.call_method(recv, name, list(args), dict(kwargs), self.call_env(label_node=label_node, site=node))
             return UNKNOWN if r is None else r
         if isinstance(recv, TorchObject):
             if recv.qual == "torch.amp.GradScaler" and name == "scale" and args:
@@ -327,7 +328,7 @@ class Calls:
             for child in children.items:
                 value = self.call(child, [value], {}, node)
             return value
-        env = self.call_env(node=obj.node, label=None if isinstance(node, cst.Call) else obj.label,
+        env = self.call_env(node=obj.node, site=node, label=None if isinstance(node, cst.Call) else obj.label,
                             label_node=node.func if isinstance(node, cst.Call) else None)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r

@@ -81,7 +81,8 @@ def widen(old: dict, new: dict) -> dict:
 def index_tensor(t: Tensor, index: list, grad_enabled) -> Value:
     """Basic and (simple) advanced indexing, following PyTorch/NumPy rules."""
     shape = t.shape
-    base = dict(requires_grad=t.requires_grad if grad_enabled is not False else False, dtype=t.dtype, origin=t.origin)
+    base = dict(requires_grad=t.requires_grad if grad_enabled is not False else False, dtype=t.dtype, origin=t.origin,
+                graph=t.graph if grad_enabled is not False and t.requires_grad else frozenset())
     if shape is None:
         return Tensor(shape=None, **base)
     items = list(index)
@@ -321,3 +322,25 @@ def _is_property(node: cst.FunctionDef) -> bool:
 
 def _is_plain_base(b: Value) -> bool:
     return isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual in ("builtins.object",))
+
+
+def rebase_graphs(value: Value, old: tuple, new: tuple) -> Value:
+    """``value`` as a call made in context ``new`` returns it, when it was computed by the same call made in
+    context ``old`` (a memoised summary): the graph nodes created during that call are renamed to this one's,
+    so that two calls of one function never share a graph node, and the nodes of the arguments stay as
+    they are."""
+    if old == new:
+        return value
+    if isinstance(value, Tensor):
+        if not value.graph:
+            return value
+        k = len(old)
+        graph = frozenset((node, new + ctx[k:]) if ctx[:k] == old else (node, ctx) for node, ctx in value.graph)
+        return replace(value, graph=graph)
+    if isinstance(value, Seq):
+        if value.items is not None:
+            return Seq(value.kind, tuple(rebase_graphs(v, old, new) for v in value.items))
+        return Seq(value.kind, None, rebase_graphs(value.elem, old, new))
+    if isinstance(value, DictValue):
+        return DictValue(tuple((k, rebase_graphs(v, old, new)) for k, v in value.items), value.complete)
+    return value

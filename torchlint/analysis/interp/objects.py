@@ -23,7 +23,7 @@ from torchlint.analysis.values import (
     join_all,
 )
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS
-from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static
+from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
 
 
 class UserCode:
@@ -55,7 +55,7 @@ class UserCode:
             return UNKNOWN
         return None
 
-    def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False) -> Value:
+    def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False, site=None) -> Value:
         node = fn.node
         if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic):
             return UNKNOWN
@@ -67,10 +67,11 @@ class UserCode:
         except TypeError:
             key = None
         recording = not self.ip.silent
+        context = tuple(n for _, n in self.ip.stack) + (site,)
         if key is not None and key in self.ip.memo:
-            value, recorded = self.ip.memo[key]
+            value, recorded, first_context = self.ip.memo[key]
             if recorded or not recording:
-                return value
+                return rebase_graphs(value, first_context, context)
         frame = Frame(fn.frame, kind="function")
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN
@@ -89,7 +90,7 @@ class UserCode:
                 elif mode == "unknown":
                     self.ip.grad_enabled = None
         self.ip.active.append(node)
-        self.ip.stack.append((fn, None))
+        self.ip.stack.append((fn, site))
         self.ip.returns.append([])
         self.ip.generator_flags.append(False)
         saved_loops = self.ip.loop_stack
@@ -117,7 +118,7 @@ class UserCode:
             self.ip.loop_stack = saved_loops
             self.ip.in_loop = saved_in_loop
         if key is not None:
-            self.ip.memo[key] = (result, recording)
+            self.ip.memo[key] = (result, recording, context)
         return result
 
     def eval_quiet(self, node, frame):

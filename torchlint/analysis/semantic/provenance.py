@@ -1,0 +1,161 @@
+"""Freed graphs, followed by graph provenance rather than by names.
+
+Each tensor value carries the autograd nodes with saved tensors that a backward pass from it certainly runs
+through (``Tensor.graph``: (op node, call nodes of the user functions it ran in)). Walking a block's
+statements in order, a ``backward()`` without ``retain_graph`` frees the nodes of its tensor; a later
+``backward()`` whose tensor runs through a freed node raises "Trying to backward through the graph a second
+time". Because the nodes follow the values, this sees what a name-based check cannot: a graph shared through
+a user ``nn.Module``, a loss extended after its backward (``total += more``), and an intermediate made in a
+loop body and used again after the loop.
+
+Re-running the code that made a node makes a fresh one: a statement clears the freed nodes it creates
+(directly, or in the functions it calls), so a loss recomputed every iteration is never taken for the old one.
+A loop's body is walked twice when its literal trip count is at least two (once when it is one), and not at
+all when the count is unknown: then only what it may create is cleared.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from torchlint.analysis.cstwalk import walk
+from torchlint.analysis.values import BoundMethod, Tensor
+
+_PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def trip_count(loop):
+    """How many times a ``for`` loop over a literal ``range(n)``/``range(a, b)`` or a literal list or tuple
+    runs; None when that is not known (or the loop can end early, or has an ``else``)."""
+    if not isinstance(loop, cst.For) or loop.orelse is not None or _escapes(loop.body):
+        return None
+    it = loop.iter
+    if isinstance(it, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in it.elements):
+        return len(it.elements)
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args \
+            and len(it.args) <= 2 and all(isinstance(a.value, cst.Integer) and a.keyword is None for a in it.args):
+        try:
+            nums = [a.value.evaluated_value for a in it.args]
+        except ValueError:
+            return None
+        return nums[0] if len(nums) == 1 else nums[1] - nums[0]
+    return None
+
+
+def _escapes(body) -> bool:
+    return any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
+               for n in walk(body, prune=_PRUNE))
+
+
+class _Walk:
+    def __init__(self, model, reported: set, retains):
+        self.calls = model.analysis.calls
+        self.reported = set(reported)
+        self.retains = retains
+        self.found: list = []
+        self._nodes: dict = {}  # id(statement) -> ids of the nodes in it
+        self._backwards: dict = {}  # id(small statement) -> its backward calls, in source order
+
+    def nodes_of(self, stmt) -> set:
+        got = self._nodes.get(id(stmt))
+        if got is None:
+            got = self._nodes[id(stmt)] = {id(n) for n in walk(stmt, prune=_PRUNE)}
+        return got
+
+    def backwards(self, small) -> list:
+        got = self._backwards.get(id(small))
+        if got is None:
+            got = [n for n in walk(small, prune=_PRUNE) if isinstance(n, cst.Call)
+                   and isinstance(n.func, cst.Attribute) and n.func.attr.value == "backward"]
+            self._backwards[id(small)] = got
+        return got
+
+    def graph_of(self, call, context):
+        """The nodes every evaluation of ``call`` in ``context`` runs backward through (None: not a
+        backward() on a tensor that requires grad, in every evaluation)."""
+        graphs = []
+        for e in self.calls.get(call, ()):
+            if tuple(n for _, n in e.stack) != context:
+                continue
+            if not (isinstance(e.callee, BoundMethod) and e.callee.name == "backward"):
+                return None
+            t = e.callee.receiver
+            if not isinstance(t, Tensor) or t.requires_grad is not True:
+                return None
+            graphs.append(t.graph)
+        if not graphs:
+            return None
+        return frozenset.intersection(*graphs)
+
+    def anchor(self, node_id, context):
+        """The node of this frame that made a graph node: the op itself, or the call that ran it."""
+        op, ctx = node_id
+        k = len(context)
+        if ctx[:k] != context:
+            return None
+        return ctx[k] if len(ctx) > k else op
+
+    def clear_created(self, stmt, freed: dict, context):
+        if not freed:
+            return
+        inside = self.nodes_of(stmt)
+        for g in list(freed):
+            a = self.anchor(g, context)
+            if a is not None and id(a) in inside:
+                del freed[g]
+
+    def block(self, stmts, freed: dict, context) -> dict:
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self.small(small, freed, context)
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            elif isinstance(stmt, cst.With) and isinstance(stmt.body, cst.IndentedBlock):
+                self.clear_created(stmt.items[0], freed, context) if stmt.items else None
+                freed = self.block(stmt.body.body, freed, context)
+            elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
+                    (trip_count(stmt) or 0) >= 1:
+                self.clear_created(stmt.iter, freed, context)
+                runs = min(trip_count(stmt), 2)
+                for _ in range(runs):
+                    freed = self.block(stmt.body.body, dict(freed), context)
+            else:
+                self.clear_created(stmt, freed, context)  # may run, or not: only forget what it may remake
+        return freed
+
+    def small(self, small, freed: dict, context):
+        self.clear_created(small, freed, context)
+        for call in self.backwards(small):
+            graph = self.graph_of(call, context)
+            if graph is None:
+                continue
+            hit = [g for g in freed if g in graph]  # in the order they were freed
+            if hit and call not in self.reported:
+                g = hit[0]
+                self.reported.add(call)
+                self.found.append((call, freed[g], self.anchor(g, context)))
+            if not self.retains(call):
+                for g in graph:
+                    freed.setdefault(g, call)
+
+
+def freed_graph_passes(model, reported: set, retains) -> list:
+    """[(backward call, the earlier call that freed its graph, the node of this frame that made that graph)]
+    for backward calls not in ``reported``."""
+    w = _Walk(model, reported, retains)
+    sites = {id(node): evs for node, evs in w.calls.items() if isinstance(node, cst.Call)
+             and any(isinstance(e.callee, BoundMethod) and e.callee.name == "backward" for e in evs)}
+    if not sites:
+        return []
+    for block in model.blocks:
+        stmts = list(block.body)
+        contexts: list = []
+        for stmt in stmts:
+            for nid in w.nodes_of(stmt) & sites.keys():
+                for e in sites[nid]:
+                    c = tuple(n for _, n in e.stack)
+                    if c not in contexts:
+                        contexts.append(c)
+        for context in contexts:
+            w.block(stmts, {}, context)
+    return w.found
