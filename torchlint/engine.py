@@ -35,41 +35,85 @@ MAX_LINE_OPERATORS = 1000
 _OPERATOR_CHARS = "+-*/.(%@&|^"
 
 
+class _CPythonSyntaxError(SourceError):
+    """CPython's parser refused the file (perhaps only because it is older than the file's syntax)."""
+
+
 def _precheck(source: str, path: str):
-    """Reject what LibCST cannot parse safely, with the reason a user understands.
+    """Reject what LibCST cannot parse safely, with the reason a user understands; the ``ast`` tree.
 
     CPython's own parser (``ast``, in C) runs first: it is a few percent of the
     cost of LibCST's, gives the syntax error messages users know, and refuses
-    nesting that would make LibCST's parser overflow its stack.
+    most nesting that would make LibCST's parser overflow its stack; the depth
+    and chain guards of :mod:`torchlint.syntax.guards` refuse the rest.
     """
     import ast
+    import warnings
+
+    from torchlint.syntax import guards
 
     if len(source) > MAX_SOURCE_CHARS:
         raise SourceError(path, f"the file has {len(source):,} characters; torchlint skips files over "
                                 f"{MAX_SOURCE_CHARS:,} characters")
     try:
-        tree = ast.parse(source, filename=path)
+        with warnings.catch_warnings():  # CPython's warnings about the checked code are not ours to print
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = ast.parse(source, filename=path)
     except SyntaxError as e:
         msg = e.msg or "invalid syntax"
         loc = Location(e.lineno, max(e.offset or 1, 1)) if e.lineno else None
-        raise SourceError(path, f"SyntaxError: {msg}", loc) from None
+        raise _CPythonSyntaxError(path, f"SyntaxError: {msg}", loc) from None
     except (RecursionError, MemoryError):
         raise SourceError(path, "the file is too deeply nested for Python to compile; torchlint skipped it") from None
     except ValueError as e:  # e.g. source code string cannot contain null bytes
         raise SourceError(path, f"cannot parse: {e}") from None
+    guards.check_tree(tree, path)
+    _check_lines(source, path)
+    return tree
+
+
+def _check_lines(source: str, path: str) -> None:
     for lineno, line in enumerate(source.splitlines(), 1):
         if len(line) > 4 * MAX_LINE_OPERATORS:
-            ops = sum(line.count(c) for c in _OPERATOR_CHARS)
+            ops = sum(line.count(c) for c in _OPERATOR_CHARS) + line.count(" and ") + line.count(" or ")
             if ops > MAX_LINE_OPERATORS:
                 raise SourceError(path, f"line {lineno} has {ops:,} operators in one expression; torchlint skips "
                                         f"files with lines this complex", Location(lineno, 1))
-    return tree
+
+
+def _prepare(source: str, path: str):
+    """(``ast`` tree, None), or (None, LibCST module) for a file whose syntax is newer than this Python's.
+
+    Raises :class:`SourceError` for a file that cannot be checked."""
+    try:
+        return _precheck(source, path), None
+    except _CPythonSyntaxError as refused:
+        # Python 3.12 syntax under Python 3.11 is not an error in the file: if LibCST (which knows the
+        # newer grammars) parses it and it uses syntax newer than this Python, go on with LibCST's tree.
+        from torchlint.syntax.versions import newer_syntax
+
+        _check_lines(source, path)
+        try:
+            module = _parse_cst(source, path)
+        except SourceError:
+            raise refused from None
+        if newer_syntax(module) is None:
+            raise refused from None
+        return None, module
 
 
 def parse(source: str, path: str = "<string>"):
     """Parse ``source`` with LibCST; raise :class:`SourceError` with a clear message when it cannot."""
-    _precheck(source, path)
-    return _parse_cst(source, path)
+    from torchlint.syntax.guards import run_deep
+
+    return run_deep(_parse_checked, source, path)
+
+
+def _parse_checked(source: str, path: str):
+    tree, module = _prepare(source, path)
+    del tree
+    return module if module is not None else _parse_cst(source, path)
 
 
 def _parse_cst(source: str, path: str):
@@ -111,8 +155,15 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     rules = [r() for r in registry.iter_selected(select)]
     if not rules:
         return []
-    tree = _precheck(source, path)
-    if gate:
+    from torchlint.syntax.guards import run_deep
+
+    return run_deep(_lint, source, path, rules, gate)
+
+
+def _lint(source: str, path: str, rules: list, gate: bool) -> list:
+    """:func:`lint_source`'s work, in a thread with a deep stack."""
+    tree, module = _prepare(source, path)
+    if gate and tree is not None:  # (a file of newer syntax has no ast tree: every rule runs)
         from torchlint.analysis.sites import has_site, summarize
 
         sites = summarize(tree)
@@ -120,7 +171,8 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
         if not rules:
             return []
     del tree
-    module = _parse_cst(source, path)
+    if module is None:
+        module = _parse_cst(source, path)
 
     from torchlint.analysis.context import FileContext
     from torchlint.analysis.interp import Interpreter

@@ -1,0 +1,158 @@
+"""Keep hostile input from crashing the process.
+
+LibCST's parser is native code that recurses once per level of nesting, and a
+Python ``and`` chain is one level per operand in its tree (CPython's ``ast``
+keeps it flat, so CPython's own nesting limits do not cover it): ten thousand
+operands overflow the 8 MB C stack of a main thread and kill the process with
+SIGSEGV, before any Python exception can be raised.  Two defences:
+
+* :func:`measure` walks the ``ast`` tree (iteratively) before LibCST sees the
+  file and gives its nesting depth counted as LibCST nests (a boolean chain of
+  *n* operands is *n* levels) and the longest boolean or comparison chain;
+  :func:`check_tree` refuses a file over :data:`MAX_NESTING` or
+  :data:`MAX_CHAIN` with a diagnostic that names the line;
+* :func:`run_deep` runs the parse and the analysis in a thread with a
+  :data:`STACK_BYTES` stack and a recursion limit that fits in it, so that
+  whatever still recurses too deep raises ``RecursionError`` (reported as a
+  diagnostic) instead of overflowing the C stack.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+import threading
+
+from torchlint.diagnostics import Location, SourceError
+
+# LibCST levels of nesting: far above real code (a few dozen), far below what overflows LibCST in a
+# STACK_BYTES stack (~100,000), and low enough that the analysis of the deepest file takes about a
+# second (it grows faster than linearly with the depth of a subscript chain).
+MAX_NESTING = 1000
+# Operands of one boolean or comparison chain (the cost of LibCST and of the rules grows with it;
+# the same bound as the long-line guard's operators per line).
+MAX_CHAIN = 1000
+STACK_BYTES = 256 * 1024 * 1024
+# Python frames allowed in the deep thread: 13 KB of C stack per frame, more than any C-level
+# recursion of CPython or LibCST needs.
+DEEP_RECURSION_LIMIT = 20_000
+
+_lock = threading.Lock()
+_local = threading.local()
+_active = 0
+_saved_limit = 0
+
+
+def measure(tree: ast.AST) -> tuple:
+    """(nesting, node at the deepest point (with a line), longest chain, node of that chain) of an ``ast`` tree.
+
+    Nesting counts one level per node (``Load``/``Store`` markers aside), and one
+    more per extra operand of a boolean chain (``a and b and c`` is two nested
+    operations in LibCST).  Iterative, and about a quarter of the cost of
+    ``ast.parse`` itself."""
+    node_type, bool_op, compare, context = ast.AST, ast.BoolOp, ast.Compare, ast.expr_context
+    deepest, deep_node = 0, tree
+    longest, long_node = 0, tree
+    stack = [(tree, 0, tree)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth, located = pop()
+        if hasattr(node, "lineno"):
+            located = node
+        kind = type(node)
+        if kind is bool_op:
+            n = len(node.values)
+            depth += n - 1
+            if n > longest:
+                longest, long_node = n, node
+        elif kind is compare:
+            n = len(node.ops) + 1
+            if n > longest:
+                longest, long_node = n, node
+        if depth > deepest:
+            deepest, deep_node = depth, located
+        depth += 1
+        for name in kind._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type) and not isinstance(item, context):
+                        push((item, depth, located))
+            elif isinstance(value, node_type) and not isinstance(value, context):
+                push((value, depth, located))
+    return deepest, deep_node, longest, long_node
+
+
+def _where(node) -> Location:
+    return Location(getattr(node, "lineno", 1) or 1, (getattr(node, "col_offset", 0) or 0) + 1)
+
+
+def check_tree(tree: ast.AST, path: str) -> None:
+    """Raise :class:`SourceError` for a tree that LibCST or the analysis cannot take safely."""
+    nesting, deep_node, chain, chain_node = measure(tree)
+    if chain > MAX_CHAIN:
+        where = _where(chain_node)
+        raise SourceError(path, f"line {where.row} has an expression of {chain:,} operands in one boolean or "
+                                f"comparison chain; torchlint skips files with chains over {MAX_CHAIN:,} operands",
+                          where)
+    if nesting > MAX_NESTING:
+        where = _where(deep_node)
+        raise SourceError(path, f"the code is nested {nesting:,} levels deep at line {where.row}; torchlint skips "
+                                f"files nested over {MAX_NESTING:,} levels", where)
+
+
+def _enter() -> None:
+    global _active, _saved_limit
+    with _lock:
+        if _active == 0:
+            _saved_limit = sys.getrecursionlimit()
+            if _saved_limit < DEEP_RECURSION_LIMIT:
+                sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+        _active += 1
+
+
+def _leave() -> None:
+    global _active
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            sys.setrecursionlimit(_saved_limit)
+
+
+def run_deep(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in a thread with a large stack; its result, or its exception re-raised.
+
+    The recursion limit is raised while any such thread runs (it is global to
+    the process; the caller's thread only waits meanwhile).  Where a thread with
+    that stack cannot be made, ``fn`` runs in the caller's thread."""
+    if getattr(_local, "deep", False):  # already in a deep thread
+        return fn(*args, **kwargs)
+    box: dict = {}
+
+    def target():
+        _local.deep = True
+        _enter()
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # handed to the caller's thread
+            box["error"] = e
+        finally:
+            _leave()
+
+    try:
+        with _lock:
+            old = threading.stack_size(STACK_BYTES)
+            try:
+                thread = threading.Thread(target=target, name="torchlint-deep", daemon=True)
+                thread.start()
+            finally:
+                threading.stack_size(old)
+    except (ValueError, RuntimeError, MemoryError):  # no such stack here: do it in this thread
+        return fn(*args, **kwargs)
+    thread.join()
+    if "error" in box:
+        error = box.pop("error")
+        try:
+            raise error
+        finally:
+            del error
+    return box.get("value")
