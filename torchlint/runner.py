@@ -81,12 +81,17 @@ def decode(data: bytes, path) -> tuple:
     return text, encoding, encoding == "utf-8-sig"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the file's mode."""
+def write_atomic(path: Path, data: bytes, root: Optional[Path] = None) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping the file's mode.
+
+    A symbolic link stays a link: the file it points to is written (see
+    :func:`torchlint.workspace.fsutil.link_target`); one that points outside
+    ``root`` (the project root) is refused with :class:`OSError`."""
     from torchlint.workspace import fsutil
 
-    mode = path.stat().st_mode & 0o7777
-    fsutil.write_atomic(path, data, prefix=f".{path.name}.", suffix=".torchlint", mode=mode)
+    target = fsutil.link_target(path, root)
+    mode = target.stat().st_mode & 0o7777
+    fsutil.write_atomic(target, data, prefix=f".{target.name}.", suffix=".torchlint", mode=mode)
 
 
 def _per_file_codes(path: Path, settings: Settings) -> frozenset:
@@ -175,7 +180,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
             if mode.diff:
                 result.diff = unified_diff(text, new_text, display)
             else:
-                problem = _write_text(path, new_text, encoding, bom)
+                problem = _write_text(path, new_text, encoding, bom, settings.project_root)
                 if problem:
                     result.fix_error = f"cannot write the fixed file: {problem}"
                     result.applied = []
@@ -184,7 +189,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
     if mode.add_noqa and diags and notebook is None:
         new_text, added = suppression.add_noqa(source, diags)
         if added:
-            problem = _write_text(path, new_text, encoding, bom)
+            problem = _write_text(path, new_text, encoding, bom, settings.project_root)
             if problem:
                 result.fix_error = f"cannot add noqa comments: {problem}"
                 return _finish(result, diags, notebook, display)
@@ -193,13 +198,13 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
     return _finish(result, diags, notebook, display)
 
 
-def _write_text(path: Path, text: str, encoding: str, bom: bool) -> Optional[str]:
+def _write_text(path: Path, text: str, encoding: str, bom: bool, root: Optional[Path] = None) -> Optional[str]:
     """Write ``text`` back in the file's own encoding (and BOM), atomically; the reason when it cannot."""
     try:
         out = text.encode(encoding)
         if bom and not out.startswith(b"\xef\xbb\xbf"):
             out = b"\xef\xbb\xbf" + out
-        write_atomic(path, out)
+        write_atomic(path, out, root)
     except (OSError, UnicodeEncodeError) as e:
         return str(e)
     return None
