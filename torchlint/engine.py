@@ -138,7 +138,7 @@ def _parse_cst(source: str, path: str):
 
 
 def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | None = None,
-                gate: bool = True) -> list[Diagnostic]:
+                gate: bool = True, deps: list | None = None) -> list[Diagnostic]:
     """Return the findings of the selected rules on ``source``, sorted.
 
     ``select`` is an iterable of rule codes (None: the default rules).  No
@@ -149,10 +149,14 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     left with no rule is not parsed by LibCST at all.
     A rule that crashes yields one ``TL999`` diagnostic naming the rule and
     the file; the other rules' findings are kept.
+    ``path`` also places the file in its project: names it imports from the
+    project's other modules are read from disk (see :mod:`torchlint.analysis.project`);
+    ``deps``, when given, receives ``[path, stat, digest]`` of each module used.
     """
     from torchlint import registry
 
-    rules = [r() for r in registry.iter_selected(select)]
+    # a "suppression" rule (TL100) judges the # noqa comments after suppression, never the tree
+    rules = [r() for r in registry.iter_selected(select) if r.phase == "analysis"]
     if not rules:
         return []
     from torchlint.syntax.guards import run_deep
@@ -176,10 +180,12 @@ def _lint(source: str, path: str, rules: list, gate: bool) -> list:
 
     from torchlint.analysis.context import FileContext
     from torchlint.analysis.interp import Interpreter
+    from torchlint.analysis.project import link_for
 
+    project = link_for(path)  # the project's other modules, read lazily from disk (analysis/project.py)
     try:
         with _recursion_limit(10_000):
-            analysis = Interpreter(module).run()
+            analysis = Interpreter(module, project=project).run()
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
     ctx = FileContext(source, path, module, analysis)
@@ -187,7 +193,11 @@ def _lint(source: str, path: str, rules: list, gate: bool) -> list:
     for rule in rules:
         try:
             with _recursion_limit(10_000):
-                found.extend(rule.check(ctx))
+                got = list(rule.check(ctx))
+            exc = (getattr(rule, "runtime_error", None) or (None,))[0]
+            if exc and got and ctx.semantic.guarded_bodies:  # the program catches the error it predicts
+                got = [d for d in got if not ctx.handled(d, exc)]
+            found.extend(got)
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             where = traceback.extract_tb(exc.__traceback__)[-1]
             found.append(Diagnostic(
@@ -200,5 +210,7 @@ def _lint(source: str, path: str, rules: list, gate: bool) -> list:
                 location=Location(1, 1),
                 end_location=Location(1, 1),
             ))
+    if deps is not None and project is not None:
+        deps.extend(project.deps())  # [path, stat, digest] of the other modules used, for the cache
     unique = {(d.sort_key(), d.code): d for d in found}
     return sorted(unique.values(), key=Diagnostic.sort_key)

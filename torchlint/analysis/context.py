@@ -34,6 +34,17 @@ class FileContext:
 
         return SemanticModel(self.module, self.analysis, self.source)
 
+    def handled(self, diagnostic: Diagnostic, exc: str) -> bool:
+        """Is the finding inside a ``try`` body whose handlers catch ``exc``? Then the program does not fail
+        there: it handles the error (a DataParallel fallback that retries with ``loss.mean()``)."""
+        row = diagnostic.location.row
+        for body, names in self.semantic.guarded_bodies:
+            if self.semantic.catches(names, exc):
+                r = self._positions[body]
+                if r.start.line <= row <= r.end.line:
+                    return True
+        return False
+
     # -- positions ---------------------------------------------------------
 
     @cached_property
@@ -53,8 +64,16 @@ class FileContext:
     def code_range(self, node):
         return self._positions[node]
 
-    def line_of(self, node) -> int:
-        return self._positions[node].start.line
+    def line_of(self, node):
+        """The line of ``node``; for a node of another module of the project, ``"pkg/losses.py:3"``."""
+        try:
+            return self._positions[node].start.line
+        except KeyError:
+            link = getattr(self.analysis, "project", None)
+            where = link.locate(node) if link is not None else None
+            if where is None:
+                raise
+            return where
 
     def offset(self, line: int, column0: int) -> int:
         """Character offset of a 1-based line and a 0-based column."""

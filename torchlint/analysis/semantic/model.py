@@ -21,6 +21,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.semantic.blocks import statement_blocks
 
 
@@ -55,6 +56,37 @@ class SemanticModel:
                 elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                     out[id(small.value)] = stmt
         return out
+
+    @cached_property
+    def guarded_bodies(self) -> list:
+        """[(try body, names of the exception types its handlers catch)], where a bare ``except:`` or a
+        handler whose type is not a plain name catches ``*``; a handler that raises catches nothing."""
+        out = []
+        for block in self.blocks:
+            for stmt in block.body:
+                if not isinstance(stmt, (cst.Try, cst.TryStar)):
+                    continue
+                names: set = set()
+                for h in stmt.handlers:
+                    if any(isinstance(n, cst.Raise) for n in walk(h.body)):
+                        continue  # it re-raises (or raises another error): the program still fails
+                    types = h.type.elements if isinstance(h.type, cst.Tuple) else [h.type]
+                    for t in types:
+                        t = t.value if isinstance(t, cst.Element) else t
+                        if t is None:
+                            names.add("*")
+                        elif isinstance(t, cst.Name):
+                            names.add(t.value)
+                        elif isinstance(t, cst.Attribute) and isinstance(t.attr, cst.Name):
+                            names.add(t.attr.value)
+                        else:
+                            names.add("*")
+                out.append((stmt.body, names))
+        return out
+
+    def catches(self, names: set, exc: str) -> bool:
+        """Do handlers catching ``names`` catch the builtin exception ``exc`` (RuntimeError, AttributeError...)?"""
+        return bool(names & {"*", exc, "Exception", "BaseException"})
 
     @cached_property
     def untracked_grad_change(self) -> bool:
