@@ -13,6 +13,7 @@ class MissingZeroGrad(Rule):
     site_calls = ("~backward",)
     fix = "sometimes"
     severity = "warning"  # every finding is a likely bug, not a certain one
+    severity = "warning"  # every finding is a likely bug, not a certain one
     runtime_error = None  # the bug does not raise: gradients silently accumulate
     doc = """
 ## What it does

@@ -42,6 +42,11 @@ class Rule:
       :mod:`torchlint.analysis.sites`); a rule declaring none always runs;
     * ``fix`` – ``"always"``, ``"sometimes"`` or ``"none"``;
     * ``default`` – whether the rule is on without ``--select``;
+    * ``severity`` – ``"error"`` or ``"warning"``: the level of most of its findings (SARIF's
+      ``defaultConfiguration.level``; a finding may still carry its own);
+    * ``phase`` – ``"analysis"`` (``check`` runs on the parsed file) or ``"suppression"`` (the rule judges
+      the ``# noqa`` comments once the other rules' findings are known, in
+      :mod:`torchlint.report.suppression`; the engine never runs it);
     * ``doc`` – Markdown with Ruff's sections (What it does / Why is this bad? /
       Example / Use instead / Fix safety / Known limits).
     """
@@ -56,6 +61,8 @@ class Rule:
     site_bases: ClassVar[tuple[str, ...]] = ()
     fix: ClassVar[str] = "none"
     default: ClassVar[bool] = True
+    severity: ClassVar[str] = "error"
+    phase: ClassVar[str] = "analysis"
     doc: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):
