@@ -156,7 +156,7 @@ def test_sarif_structure():
     assert rules[tl001["ruleIndex"]]["id"] == "TL001" and "ruleIndex" not in results[0]
     assert tl001["level"] == "error" and results[2]["level"] == "warning"
     assert tl001["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "pkg/m.py"},
+        "artifactLocation": {"uri": "pkg/m.py", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 4, "startColumn": 1, "endLine": 4, "endColumn": 13}}
     rep = tl001["fixes"][0]["artifactChanges"][0]["replacements"][0]
     assert rep == {"deletedRegion": {"startLine": 4, "startColumn": 2, "endLine": 4, "endColumn": 2},
