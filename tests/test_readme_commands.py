@@ -160,6 +160,15 @@ def test_toml_configuration_is_valid(sandbox, monkeypatch):
     blocks = _blocks("toml")
     assert blocks, "the README shows no configuration"
     for lines in blocks:
+        if any(ln.startswith("[language-server.") for ln in lines):  # Helix's languages.toml, not ours
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+
+            helix = tomllib.loads("\n".join(lines))
+            assert helix["language-server"]["torchlint"]["args"] == ["server"]
+            continue
         (sandbox / "pyproject.toml").write_text("\n".join(lines) + "\n")
         monkeypatch.chdir(sandbox)
         settings = build_settings(["fixtures"])
@@ -189,6 +198,7 @@ def test_python_suppression_comments_suppress(sandbox):
 # Inline commands that are tested elsewhere, with where.
 TESTED_ELSEWHERE = {
     "torchlint check --force-exclude": "tests/test_precommit.py runs the hook with the real pre-commit tool",
+    "torchlint check --watch": "tests/test_server_watch.py edits a watched file and reads the new report",
 }
 
 

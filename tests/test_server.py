@@ -25,6 +25,7 @@ class Session:
         self.cwd = cwd
         self.client = LanguageClient("torchlint-test", "0")
         self.diagnostics: dict = {}
+        self.versions: dict = {}  # uri -> the document version of each publication, in order
         self.changed = asyncio.Condition()
         self.messages: list = []
 
@@ -32,6 +33,7 @@ class Session:
         async def _diags(ls, params):
             async with self.changed:
                 self.diagnostics[params.uri] = list(params.diagnostics)
+                self.versions.setdefault(params.uri, []).append(params.version)
                 self.changed.notify_all()
 
         @self.client.feature(t.WINDOW_SHOW_MESSAGE)
@@ -154,6 +156,27 @@ def test_diagnostic_hover_quick_fix_and_change(tmp_path):
 
         s.replace(uri, fixed, 2)
         assert await s.wait(uri, lambda d: len(d) == 0) == []
+
+    run(tmp_path, scenario)
+
+
+def test_a_burst_of_edits_ends_with_the_last_version(tmp_path):
+    """Stale runs are cancelled or dropped: whatever was published in between, the last word is the last text's."""
+    path = tmp_path / "bug.py"
+    path.write_text(BUGGY)
+
+    async def scenario(s: Session):
+        uri = s.open(path, BUGGY)
+        await s.wait(uri, lambda d: len(d) == 1)
+        for version in range(2, 12):
+            s.replace(uri, FIXED if version % 2 == 0 else BUGGY, version)
+        s.replace(uri, FIXED, 12)
+        await s.wait(uri, lambda d: s.versions[uri][-1] == 12)
+        await asyncio.sleep(1.0)  # nothing stale arrives afterwards
+        assert s.versions[uri][-1] == 12 and s.diagnostics[uri] == []
+        assert len(s.versions[uri]) < 12  # the burst did not cost one analysis per edit
+        hover = await s.hover(uri, 6, 0)
+        assert "`A`: tensor" in hover.contents.value
 
     run(tmp_path, scenario)
 

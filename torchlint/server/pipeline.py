@@ -33,6 +33,8 @@ from torchlint.diagnostics import Diagnostic, Location, SourceError
 from torchlint.settings import Settings
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# every suppression comment (torchlint.report.suppression) contains one of these
+_MAY_SUPPRESS = re.compile(r"noqa|ignore\[", re.I)
 
 
 class Cancelled(BaseException):
@@ -82,26 +84,32 @@ class _Positions:
 
     def __init__(self, parts: list):
         self.parts = parts  # [(positions, line offset)]
-        self._last = 0
+        self._owner: Optional[dict] = None  # node -> index of its part, built on the first lookup
+
+    def _part(self, node):
+        if self._owner is None:
+            owner: dict = {}
+            for i, (positions, _) in enumerate(self.parts):
+                owner.update(dict.fromkeys(positions, i))
+            self._owner = owner
+        return self.parts[self._owner[node]]
 
     def __getitem__(self, node):
         from libcst.metadata import CodePosition, CodeRange
 
-        n = len(self.parts)
-        for k in range(n):
-            i = (self._last + k) % n
-            positions, offset = self.parts[i]
-            r = positions.get(node)
-            if r is not None:
-                self._last = i
-                if not offset:
-                    return r
-                return CodeRange(CodePosition(r.start.line + offset, r.start.column),
-                                 CodePosition(r.end.line + offset, r.end.column))
-        raise KeyError(node)
+        positions, offset = self._part(node)
+        r = positions[node]
+        if not offset:
+            return r
+        return CodeRange(CodePosition(r.start.line + offset, r.start.column),
+                         CodePosition(r.end.line + offset, r.end.column))
 
     def __contains__(self, node) -> bool:
-        return any(node in p for p, _ in self.parts)
+        try:
+            self._part(node)
+        except KeyError:
+            return False
+        return True
 
     def items(self):
         """(node, range) for every node, in piece order."""
@@ -313,5 +321,8 @@ def _analyse(source: str, path: str, settings: Settings, parser: IncrementalPars
     unique = {(d.sort_key(), d.code): d for d in found}
     diags = sorted(unique.values(), key=Diagnostic.sort_key)
     ignored = _per_file_codes(Path(path), settings)
-    diags = suppression.filter_diagnostics(diags, source, per_file_ignores_codes=ignored)
+    if _MAY_SUPPRESS.search(source):
+        diags = suppression.filter_diagnostics(diags, source, per_file_ignores_codes=ignored)
+    else:  # no suppression comment at all: skip tokenizing the file (a sixth of a run on 1,000 lines)
+        diags = [d for d in diags if d.code not in ignored]
     return Result(source, diags, ctx, settings)

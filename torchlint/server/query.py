@@ -26,6 +26,7 @@ from typing import Optional
 
 import libcst as cst
 
+from torchlint.analysis.cstwalk import children
 from torchlint.analysis.values import (
     LIKELY_NON_SCALAR,
     NON_SCALAR,
@@ -41,9 +42,6 @@ from torchlint.analysis.values import (
     format_shape,
     join_all,
 )
-
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-
 
 class ValueIndex:
     """Expression values of one analysed file, looked up by character offset."""
@@ -99,32 +97,28 @@ class ValueIndex:
 
     def _record_names(self, module) -> None:
         """Give names the value recorded elsewhere between the same two assignments (see the module doc)."""
-        walker = _Names()
-        module.visit(walker)
-        for occurrences in walker.scopes.values():
-            segment: list = []
-            rhs = None
-
-            def close():
-                values = [v for node in segment for v in self._values.get(node, ())]
+        by_name: dict = {}  # (scope, name) -> [(Name node, is a store, right-hand side)], in source order
+        prune_cache(module.body)
+        for stmt in module.body:
+            for scope, node, store, rhs in name_occurrences(stmt):
+                by_name.setdefault((scope, node.value), []).append((node, store, rhs))
+        values = self._values
+        for occurrences in by_name.values():
+            segments, current = [], ([], None)
+            for node, store, rhs in occurrences:
+                if store:
+                    segments.append(current)
+                    current = ([], rhs)
+                current[0].append(node)
+            segments.append(current)
+            for nodes, rhs in segments:
+                known = [v for n in nodes for v in values.get(n, ())]
                 if rhs is not None:
-                    values = list(self._values.get(rhs, ())) + values
-                if values:
-                    for node in segment:
-                        if node not in self._values:
-                            self._values[node] = values
-
-            by_name: dict = {}
-            for node, store, value in occurrences:
-                by_name.setdefault(node.value, []).append((node, store, value))
-            for occ in by_name.values():
-                segment, rhs = [], None
-                for node, store, value in occ:
-                    if store:
-                        close()
-                        segment, rhs = [], value
-                    segment.append(node)
-                close()
+                    known = list(values.get(rhs, ())) + known
+                if known:
+                    for n in nodes:
+                        if n not in values:
+                            values[n] = known
 
     # -- querying --------------------------------------------------------------
 
@@ -144,85 +138,82 @@ class ValueIndex:
         return node, join_all(self._values[node])
 
 
-class _Names(cst.CSTVisitor):
-    """Every Name occurrence per scope, in source order, with whether it is assigned there."""
+_OCCURRENCES: dict = {}  # id(statement) -> (statement, occurrences); the statement is kept so its id stays its own
+_MAX_CACHED = 20_000
 
-    def __init__(self):
-        self.scopes: dict = {}
-        self._stack: list = [None]
-        self._stores: dict = {}  # Name node -> the right-hand side it was bound to (or None)
 
-    def _scope(self):
-        return self.scopes.setdefault(self._stack[-1], [])
+def prune_cache(keep) -> None:
+    """Forget the statements not in ``keep`` once the cache is large (LibCST nodes take no weak references)."""
+    if len(_OCCURRENCES) > _MAX_CACHED:
+        ids = {id(s) for s in keep}
+        for k in [k for k in _OCCURRENCES if k not in ids]:
+            del _OCCURRENCES[k]
 
-    def _mark(self, target, value) -> None:
-        if isinstance(target, cst.Name):
-            self._stores[target] = value
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self._mark(el.value, None)
-        elif isinstance(target, cst.StarredElement):
-            self._mark(target.value, None)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self._mark(t.target, node.value)
+def name_occurrences(stmt) -> list:
+    """(scope, Name node, is a store, right-hand side or None) of every variable name in a top-level
+    statement, in source order; the scope is the enclosing function, class or lambda node (None: the module).
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._mark(node.target, node.value)
+    Cached per statement node: the incremental parser reuses the nodes of unchanged statements, so an edit
+    walks only what it changed."""
+    hit = _OCCURRENCES.get(id(stmt))
+    if hit is None or hit[0] is not stmt:
+        hit = _OCCURRENCES[id(stmt)] = (stmt, _walk_names(stmt))
+    return hit[1]
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._mark(node.target, None)
 
-    def visit_For(self, node: cst.For) -> None:
-        self._mark(node.target, None)
+def _walk_names(root) -> list:
+    out: list = []
+    stores: dict = {}  # Name node -> right-hand side (or None)
+    stack = [(root, None)]
+    while stack:
+        node, scope = stack.pop()
+        t = type(node)
+        if t is cst.Name:
+            out.append((scope, node, node in stores, stores.get(node)))
+            continue
+        if t is cst.Attribute:  # ``attr`` in ``x.attr`` is not a variable
+            stack.append((node.value, scope))
+            continue
+        if t is cst.Arg:  # nor is the keyword in ``f(x=1)``
+            stack.append((node.value, scope))
+            continue
+        kids = None
+        if t is cst.FunctionDef or t is cst.ClassDef:
+            inner = [(c, node) for c in children(node) if c is not node.name and not isinstance(c, cst.Decorator)
+                     and not (t is cst.ClassDef and isinstance(c, cst.Arg))]
+            outer = [(c, scope) for c in children(node) if isinstance(c, cst.Decorator)
+                     or (t is cst.ClassDef and isinstance(c, cst.Arg))]
+            kids = outer + inner
+        elif t is cst.Lambda:
+            kids = [(c, node) for c in children(node)]
+        else:
+            if t is cst.Assign:
+                for target in node.targets:
+                    _mark(target.target, node.value, stores)
+            elif t is cst.AnnAssign and node.value is not None:
+                _mark(node.target, node.value, stores)
+            elif t is cst.AugAssign or t is cst.For:
+                _mark(node.target, None, stores)
+            elif t is cst.AsName:
+                _mark(node.name, None, stores)
+            elif t is cst.NamedExpr:
+                _mark(node.target, node.value, stores)
+            elif t is cst.Param:
+                _mark(node.name, None, stores)
+            kids = [(c, scope) for c in children(node)]
+        stack.extend(reversed(kids))
+    return out
 
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._mark(node.name, None)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._mark(node.target, node.value)
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self._mark(node.name, None)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self._scope().append((node, node in self._stores, self._stores.get(node)))
-
-    def visit_Attribute(self, node: cst.Attribute) -> Optional[bool]:
-        node.value.visit(self)  # ``attr`` in ``x.attr`` is not a variable
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> Optional[bool]:
-        node.value.visit(self)  # nor is the keyword in ``f(x=1)``
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
-        for d in node.decorators:
-            d.visit(self)
-        self._stack.append(node)
-        node.params.visit(self)
-        node.body.visit(self)
-        self._stack.pop()
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
-        for d in node.decorators:
-            d.visit(self)
-        for b in node.bases:
-            b.visit(self)
-        self._stack.append(node)
-        node.body.visit(self)
-        self._stack.pop()
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
-        self._stack.append(node)
-        node.params.visit(self)
-        node.body.visit(self)
-        self._stack.pop()
-        return False
+def _mark(target, value, stores: dict) -> None:
+    if isinstance(target, cst.Name):
+        stores[target] = value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            _mark(el.value, None, stores)
+    elif isinstance(target, cst.StarredElement):
+        _mark(target.value, None, stores)
 
 
 # -- what a hover says ------------------------------------------------------------------
