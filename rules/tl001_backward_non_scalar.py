@@ -11,9 +11,9 @@ class BackwardNonScalar(Rule):
     # Every backward sink TL001 knows is a call spelled "...backward(": t.backward(),
     # torch.autograd.backward(...), accelerator.backward(...), self.manual_backward(...).
     # backward(...) calls, and a Lightning module's training_step, whose result Lightning backpropagates
-    triggers = ("backward(", ("training_step", "LightningModule"))
-    site_calls = ("~backward",)  # .backward(), autograd.backward, accelerator.backward, manual_backward, ...
-    site_bases = ("LightningModule",)
+    triggers = ("backward(", "manual_backward(", ("training_step", "LightningModule"))
+    # .backward(), autograd.backward, accelerator.backward, manual_backward; a LightningModule's training_step
+    sites = ("call:backward", "call:manual_backward", ("base:LightningModule", "def:training_step"))
     fix = "sometimes"
     runtime_error = ("RuntimeError", "grad can be implicitly created only for")
     doc = """

@@ -9,8 +9,9 @@ class FunctionalGradNonScalar(Rule):
     name = "functional-grad-non-scalar"
     summary = "torch.func.grad(f) / grad_and_value(f) called where f does not return a 0-dim tensor"
     # Every spelling (torch.func.grad, from torch import func, T.func.grad, functorch.grad,
-    # torch._functorch...) has "func" in the file, and grad/grad_and_value has "grad".
-    triggers = (("func", "grad"),)
+    # torch._functorch...) has "func" in the file, and a call of grad or grad_and_value (``grad(``
+    # is a whole word: not ``no_grad(``), or a rename such as ``g = torch.func.grad``.
+    triggers = (("func", "grad("), ("func", "grad_and_value("), "func.grad", "functorch")
     site_calls = ("grad", "grad_and_value")
     fix = "none"
     runtime_error = ("RuntimeError", "Expected f(*args) to return a scalar Tensor")

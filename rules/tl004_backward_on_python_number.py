@@ -9,7 +9,7 @@ class BackwardOnPythonNumber(Rule):
     name = "backward-on-python-number"
     summary = "backward() on a Python number or list made from a tensor (.item(), float(), .tolist(), .numpy())"
     triggers = ("backward(",)
-    site_calls = ("~backward",)
+    sites = ("call:backward",)  # x.backward() on what .item(), float(), ... made
     fix = "sometimes"
     runtime_error = ("AttributeError", "has no attribute 'backward'")
     doc = """

@@ -8,8 +8,8 @@ class BackwardWithoutGrad(Rule):
     code = "TL005"
     name = "backward-without-grad"
     summary = "backward() on a tensor that cannot require grad (no_grad, detach, no input requires grad)"
-    triggers = ("backward(",)
-    site_calls = ("~backward",)
+    triggers = ("backward(", "manual_backward(")
+    sites = ("call:backward", "call:manual_backward")  # every backward sink of torchlint.analysis.sinks
     fix = "none"
     runtime_error = ("RuntimeError", "does not require grad")
     doc = """

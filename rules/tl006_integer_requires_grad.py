@@ -12,10 +12,10 @@ class IntegerRequiresGrad(Rule):
     name = "integer-requires-grad"
     summary = "requires_grad on an integer or boolean tensor (factory, nn.Parameter or requires_grad_())"
     # requires_grad=<anything that is True>, .requires_grad_(), nn.Parameter(...) (requires grad by default)
-    triggers = ("requires_grad", "Parameter")
-    site_calls = ("requires_grad_", "Parameter")
-    site_keywords = ("requires_grad",)
-    site_stores = ("requires_grad",)
+    triggers = ("requires_grad", "Parameter(")
+    # ... and not where the flag is the literal False, nor on a tensor that is certainly a float one
+    # (nn.Parameter(torch.zeros(n)), torch.randn(3, requires_grad=True)): see torchlint.analysis.sites
+    sites = ("call:Parameter!float", "kw:requires_grad!float", "call:requires_grad_!False", "store:requires_grad!False")
     fix = "sometimes"
     # factories: "Only Tensors of floating point and complex dtype can require gradients";
     # requires_grad_(): "only Tensors of floating point dtype can require gradients"

@@ -9,8 +9,8 @@ class MissingZeroGrad(Rule):
     name = "missing-zero-grad"
     summary = "a training loop calls backward() and optimizer.step() but never clears gradients"
     # both words are needed (a tuple is an AND group)
-    triggers = (("backward(", "step("),)
-    site_calls = ("~backward",)
+    triggers = (("backward(", "step("), ("manual_backward(", "step("))
+    sites = (("call:backward", "call:step"), ("call:manual_backward", "call:step"))  # both, in some loop
     fix = "sometimes"
     severity = "warning"  # every finding is a likely bug, not a certain one
     severity = "warning"  # every finding is a likely bug, not a certain one

@@ -9,7 +9,7 @@ class BackwardTwice(Rule):
     name = "backward-twice"
     summary = "a second backward() through a graph whose saved tensors the first one freed"
     triggers = ("backward(",)
-    site_calls = ("~backward",)
+    sites = ("call:backward",)  # the second call is always name.backward(...)
     fix = "sometimes"
     runtime_error = ("RuntimeError", "Trying to backward through the graph a second time")
     doc = """

@@ -17,10 +17,13 @@ class InplaceOnLeaf(Rule):
     code = "TL009"
     name = "inplace-on-leaf"
     summary = "an in-place change (w -= ..., w.add_(), w[i] = ...) to a leaf tensor that requires grad, outside no_grad"
-    triggers = ("requires_grad", "Parameter")
-    site_calls = tuple(sorted(INPLACE_METHODS)) + ("Parameter", "requires_grad_")
-    site_keywords = ("requires_grad",)
-    site_stores = ("requires_grad",)
+    triggers = ("requires_grad", "Parameter(")
+    # an in-place change, a leaf that requires grad, and code that runs with grad mode known (module
+    # code and what it calls, or under enable_grad/set_grad_enabled), all in the file
+    sites = ((("inplace",) + tuple(f"call:{m}" for m in sorted(INPLACE_METHODS)),
+              ("call:Parameter!False", "kw:requires_grad!False", "call:requires_grad_!False",
+               "store:requires_grad!False", "name:weight", "name:bias"),
+              ("module-code", "name:enable_grad", "name:set_grad_enabled")),)
     fix = "sometimes"
     runtime_error = ("RuntimeError", "leaf Variable that requires grad is being used in an in-place operation")
     doc = """

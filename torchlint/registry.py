@@ -34,7 +34,9 @@ class Rule:
     * ``summary`` – one line for ``torchlint rules``;
     * ``triggers`` – words whose presence in a file's bytes is necessary for the
       rule to fire (the prefilter skips files without any of them);
-    * ``site_calls``, ``site_keywords``, ``site_stores``, ``site_bases`` – the
+    * ``sites`` – the syntax a finding needs, as groups of atoms (``call:backward``,
+      ``kw:requires_grad!False``, ``inplace``, ...; see :mod:`torchlint.analysis.sites`),
+      or the older ``site_calls``, ``site_keywords``, ``site_stores``, ``site_bases`` – the
       syntax a finding needs (callee names, ``~part`` for any callee containing
       ``part``; keyword argument names; assigned attribute names; base-class
       names of the file's classes).  A file whose tree
@@ -55,6 +57,7 @@ class Rule:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     triggers: ClassVar[tuple[str, ...]] = ()
+    sites: ClassVar[tuple] = ()
     site_calls: ClassVar[tuple[str, ...]] = ()
     site_keywords: ClassVar[tuple[str, ...]] = ()
     site_stores: ClassVar[tuple[str, ...]] = ()

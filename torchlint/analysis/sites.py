@@ -5,23 +5,47 @@ file that merely *defines* ``def backward(self, ...)`` or says "backward" in a
 docstring still passes it.  The engine parses every such file with CPython's
 ``ast`` anyway (its syntax check runs before LibCST), so the same tree tells,
 for almost nothing more, whether the file holds a *site* where a rule can
-fire: a call of some name, a keyword argument, or an attribute assignment.
-A file with no site for any selected rule is never handed to LibCST, which is
-by far the largest cost of a run.
+fire.  A file with no site for any selected rule is never handed to LibCST,
+which is by far the largest cost of a run.
 
-Rules declare their sites (see :class:`torchlint.registry.Rule`):
+A rule declares its sites in ``sites``, groups like its triggers: the rule can
+fire when every item of some group holds, and an item is an atom or a tuple of
+atoms of which one must hold.  The atoms:
 
-* ``site_calls``: callee names (the last part of ``a.b.name(...)``); an entry
-  starting with ``~`` matches any callee name that contains the rest;
-* ``site_keywords``: keyword argument names of any call;
-* ``site_stores``: attribute names assigned to (``x.requires_grad = ...``);
-* ``site_bases``: names of base classes of a class defined in the file
-  (``LightningModule``: Lightning backpropagates what its ``training_step``
-  returns).
+* ``call:NAME``: a call of ``NAME`` (the last part of ``a.b.NAME(...)``);
+  ``call:~PART``: a call of any name that contains ``PART``;
+  ``call:NAME!False``: such a call with no argument that is the literal
+  ``False`` (``x.requires_grad_(False)`` and ``nn.Parameter(t, False)``
+  make nothing require grad); ``call:NAME!float``: such a call, also not
+  certainly of a floating-point tensor (see :func:`certainly_float`);
+* ``kw:NAME``: a keyword argument ``NAME=`` of any call; ``kw:NAME!False``:
+  one whose value is not the literal ``False``; ``kw:NAME!float``: that, on a
+  call that is not certainly a floating-point tensor
+  (``torch.randn(3, requires_grad=True)`` cannot be an integer tensor);
+* ``store:NAME``: an assignment to an attribute ``x.NAME = ...``;
+  ``store:NAME!False``: one whose value is not the literal ``False``;
+* ``base:NAME``: a class of the file with a base class named ``NAME``;
+  ``def:NAME``: a function, method or class of the file named ``NAME``;
+  ``name:NAME``: ``NAME`` read as a name or an attribute (``lin.weight``);
+* ``inplace``: an augmented assignment (``w -= ...``) or an item or slice
+  assignment (``w[0] = ...``);
+* ``module-code``: the module's own code (its top-level statements, class
+  bodies, decorators and default values, not the bodies of functions) may
+  run code of the file: a call that names a function or class of the file
+  (as its callee, or in its arguments: a callback), a decorator that does, a
+  call of something that is not a plain dotted name (``table[k]()``); or it
+  changes something in place (``x op= ...``, ``x[i] = ...``, a call of a name
+  ending in ``_``).  That is the only way the interpreter runs code with grad
+  mode known rather than assumed, short of ``torch.enable_grad`` or
+  ``set_grad_enabled``.
 
-A rule that declares none of them has no gate: it always runs.  Names bound by
-``from m import name as alias`` and by plain ``alias = a.b.name`` assignments
-count as their original name, so renaming a function cannot hide its calls.
+A rule without ``sites`` may declare the older ``site_calls``,
+``site_keywords``, ``site_stores`` and ``site_bases`` (any one of them is a
+site); a rule that declares neither has no gate: it always runs.  Names bound
+by ``from m import name as alias`` and by plain ``alias = a.b.name``
+assignments count as their original name, so renaming a function cannot hide
+its calls.  ``benchmarks/stages.py`` counts, per rule, the files each atom
+sends on, and checks with ``--ungated`` that the gate hides no finding.
 """
 from __future__ import annotations
 
@@ -35,12 +59,51 @@ class Sites:
     keywords: set = field(default_factory=set)
     stores: set = field(default_factory=set)
     bases: set = field(default_factory=set)
+    calls_on: set = field(default_factory=set)  # calls with no literal False argument
+    calls_maybe_int: set = field(default_factory=set)  # ... and not certainly a float tensor
+    keywords_on: set = field(default_factory=set)  # keyword arguments whose value is not the literal False
+    keywords_maybe_int: set = field(default_factory=set)  # ... on a call not certainly a float tensor
+    stores_on: set = field(default_factory=set)  # attribute stores whose value is not the literal False
+    names: set = field(default_factory=set)  # names and attribute names read
+    defs: set = field(default_factory=set)  # functions, methods and classes defined
+    inplace: bool = False
+    module_code: bool = False
 
     def call_matches(self, pattern: str) -> bool:
         if pattern.startswith("~"):
             part = pattern[1:]
             return any(part in c for c in self.calls)
         return pattern in self.calls
+
+    def atom(self, atom: str) -> bool:
+        """Whether one site atom (see the module's documentation) holds."""
+        if atom == "inplace":
+            return self.inplace
+        if atom == "module-code":
+            return self.module_code
+        kind, _, name = atom.partition(":")
+        name, _, cond = name.partition("!")
+        if kind == "call":
+            if cond == "False":
+                return name in self.calls_on
+            if cond == "float":
+                return name in self.calls_maybe_int
+            return self.call_matches(name)
+        if kind == "kw":
+            return name in (self.keywords_on if cond == "False" else self.keywords_maybe_int if cond == "float"
+                            else self.keywords)
+        if kind == "store":
+            return name in (self.stores_on if cond == "False" else self.stores)
+        if kind == "base":
+            return name in self.bases
+        if kind == "def":
+            return name in self.defs
+        if kind == "name":
+            return name in self.names
+        raise ValueError(f"unknown site atom {atom!r}")
+
+    def item(self, item) -> bool:
+        return self.atom(item) if isinstance(item, str) else any(self.atom(a) for a in item)
 
 
 def _last_name(node) -> str | None:
@@ -51,32 +114,180 @@ def _last_name(node) -> str | None:
     return None
 
 
-def summarize(tree: ast.AST) -> Sites:
-    """Callee names, keyword names and stored attribute names of a module."""
-    s = Sites()
-    aliases: dict = {}  # alias -> set of original names
-    for node in ast.walk(tree):
+def _is_false(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+# Factories whose result is a floating-point tensor unless a dtype= is given (torch's default dtype is
+# always a floating-point one): the *_like factories take the dtype of their argument, and are not here.
+FLOAT_FACTORIES = frozenset({"randn", "rand", "ones", "zeros", "empty", "eye", "linspace", "logspace", "Tensor",
+                             "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor"})
+FLOAT_METHODS = frozenset({"float", "double", "half", "bfloat16"})
+_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
+
+
+def _literal_has_float(node) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (float, complex))
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return any(_literal_has_float(e) for e in node.elts)
+    return False
+
+
+def certainly_float(node, torch_names: frozenset, torch_funcs: dict) -> bool:
+    """Whether ``node`` certainly evaluates to a floating-point (or complex) tensor, by its syntax alone:
+    a float factory of torch without ``dtype=`` (``torch.randn(3)``, ``torch.zeros(n)``), ``torch.tensor``
+    of a literal with a float in it, ``x.float()``, ``nn.Parameter`` of one of these, and arithmetic with
+    one of these or a float literal (``0.02 * torch.randn(3)``).  ``torch_names`` are the names bound to
+    the torch module; ``torch_funcs`` maps names bound by ``from torch import f [as g]`` to ``f``."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in FLOAT_METHODS and not node.args and not node.keywords:
+            return True
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in torch_names:
+            name = func.attr
+        elif isinstance(func, ast.Name):
+            name = torch_funcs.get(func.id)
+            if name is None and func.id != "Parameter":
+                return False
+            name = name or func.id
+        elif isinstance(func, ast.Attribute) and func.attr == "Parameter":
+            name = "Parameter"
+        else:
+            return False
+        if any(k.arg is None or k.arg == "dtype" for k in node.keywords):
+            return False
+        if name == "Parameter":
+            return bool(node.args) and certainly_float(node.args[0], torch_names, torch_funcs)
+        if name == "tensor":
+            return bool(node.args) and _literal_has_float(node.args[0])
+        return name in FLOAT_FACTORIES
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITH):
+        return any((isinstance(side, ast.Constant) and isinstance(side.value, (float, complex)))
+                   or certainly_float(side, torch_names, torch_funcs) for side in (node.left, node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return certainly_float(node.operand, torch_names, torch_funcs)
+    if isinstance(node, ast.Subscript):
+        return certainly_float(node.value, torch_names, torch_funcs)
+    return False
+
+
+def _torch_bindings(tree: ast.AST) -> tuple:
+    """(names bound to the torch module, {name: torch function} bound by ``from torch import ...``)."""
+    names, funcs = set(), {}
+    for node in tree.body if isinstance(tree, ast.Module) else ():
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == "torch":
+                    names.add(a.asname or "torch")
+                elif a.name.startswith("torch.") and a.asname is None:
+                    names.add("torch")
+        elif isinstance(node, ast.ImportFrom) and node.module == "torch" and not node.level:
+            for a in node.names:
+                funcs[a.asname or a.name] = a.name
+    return frozenset(names), funcs
+
+
+def _module_code(tree: ast.AST, defs: set) -> bool:
+    """Whether the module's own code (not function bodies) may run code of the file, or changes something
+    in place: see ``module-code`` in the module's documentation."""
+    if not isinstance(tree, ast.Module):
+        return True
+
+    def mentions_local(node) -> bool:
+        for n in ast.walk(node):
+            if (isinstance(n, ast.Name) and n.id in defs) or (isinstance(n, ast.Attribute) and n.attr in defs):
+                return True
+        return False
+
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if any(mentions_local(d) for d in node.decorator_list):  # @register: a call of a local function
+                return True
+            stack.extend(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                stack.extend(node.body)
+            else:
+                stack.extend(node.args.defaults)
+                stack.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        if isinstance(node, ast.Lambda):
+            stack.extend(node.args.defaults)
+            stack.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        if isinstance(node, ast.AugAssign) or (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)):
+            return True
         if isinstance(node, ast.Call):
             name = _last_name(node.func)
+            # a callee that is not a plain (dotted) name may be anything; a local function or class,
+            # called or handed to a call (a callback), runs; so does an in-place method (``w.add_()``)
+            if name is None or name.endswith("_") or mentions_local(node):
+                return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def summarize(tree: ast.AST) -> Sites:
+    """The sites of a module: callee, keyword, stored attribute, base class, definition and read names."""
+    s = Sites()
+    aliases: dict = {}  # alias -> set of original names
+    torch_names, torch_funcs = _torch_bindings(tree)
+    false_targets: set = set()  # ids of attribute targets assigned the literal False
+    Call, Attribute, Name, Store, Del = ast.Call, ast.Attribute, ast.Name, ast.Store, ast.Del
+    for node in ast.walk(tree):
+        if isinstance(node, Name):
+            s.names.add(node.id)
+        elif isinstance(node, Attribute):
+            if isinstance(node.ctx, (Store, Del)):
+                s.stores.add(node.attr)
+                if id(node) not in false_targets:
+                    s.stores_on.add(node.attr)
+            else:
+                s.names.add(node.attr)
+        elif isinstance(node, Call):
+            name = _last_name(node.func)
+            off = any(_is_false(a) for a in node.args) or any(_is_false(k.value) for k in node.keywords)
+            maybe_int = None
             if name is not None:
                 s.calls.add(name)
+                if not off:
+                    s.calls_on.add(name)
+                    maybe_int = not certainly_float(node, torch_names, torch_funcs)
+                    if maybe_int:
+                        s.calls_maybe_int.add(name)
             for kw in node.keywords:
                 if kw.arg is not None:
                     s.keywords.add(kw.arg)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            s.stores.add(node.attr)
+                    if not _is_false(kw.value):
+                        s.keywords_on.add(kw.arg)
+                        if maybe_int is None:
+                            maybe_int = not certainly_float(node, torch_names, torch_funcs)
+                        if maybe_int:
+                            s.keywords_maybe_int.add(kw.arg)
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.ctx, Store):
+                s.inplace = True
+        elif isinstance(node, ast.AugAssign):
+            s.inplace = True
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            s.defs.add(node.name)
         elif isinstance(node, ast.ClassDef):
+            s.defs.add(node.name)
             s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
         elif isinstance(node, (ast.ImportFrom, ast.Import)):
             for a in node.names:
                 if a.asname:
                     aliases.setdefault(a.asname, set()).add(a.name.rsplit(".", 1)[-1])
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
             value = node.value
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if value is not None and _is_false(value):
+                false_targets.update(id(t) for t in targets if isinstance(t, Attribute))
             original = _last_name(value) if value is not None else None
             if original is None:
                 continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 alias = _last_name(t)  # ``bw = ...`` and ``self.bw = ...``
                 if alias is not None:
@@ -86,21 +297,53 @@ def summarize(tree: ast.AST) -> Sites:
     while changed:
         changed = False
         for alias, originals in aliases.items():
-            if alias in s.calls and not originals <= s.calls:
-                s.calls |= originals
-                changed = True
+            for names in (s.calls, s.calls_on, s.calls_maybe_int):
+                if alias in names and not originals <= names:
+                    names |= originals
+                    changed = True
+    s.module_code = _module_code(tree, s.defs)
     return s
+
+
+def rule_sites(rule) -> tuple:
+    """A rule's site groups (see the module's documentation); ``()`` for a rule without a gate."""
+    groups = getattr(rule, "sites", None)
+    if groups:
+        return tuple((g,) if isinstance(g, str) else tuple(g) for g in groups)
+    old = [(f"call:{c}",) for c in getattr(rule, "site_calls", ())]
+    old += [(f"kw:{k}",) for k in getattr(rule, "site_keywords", ())]
+    old += [(f"store:{a}",) for a in getattr(rule, "site_stores", ())]
+    old += [(f"base:{b}",) for b in getattr(rule, "site_bases", ())]
+    return tuple(old)
 
 
 def has_site(rule, sites: Sites) -> bool:
     """Whether ``rule`` can fire on a module with these sites (True for a rule without a gate)."""
-    calls = getattr(rule, "site_calls", ())
-    keywords = getattr(rule, "site_keywords", ())
-    stores = getattr(rule, "site_stores", ())
-    bases = getattr(rule, "site_bases", ())
-    if not (calls or keywords or stores or bases):
-        return True
-    return (any(sites.call_matches(c) for c in calls)
-            or any(k in sites.keywords for k in keywords)
-            or any(a in sites.stores for a in stores)
-            or any(b in sites.bases for b in bases))
+    groups = rule_sites(rule)
+    return not groups or any(all(sites.item(i) for i in g) for g in groups)
+
+
+def matched_sites(rule, sites: Sites) -> list:
+    """Which of ``rule``'s site groups hold, each as its atoms that hold joined by ``+``
+    (``call:backward``, ``inplace+call:Parameter!False+module-code``; ``["no gate"]`` for a rule without
+    sites; a ``call:~PART`` atom names the calls it matched): the benchmarks' per-site counts.
+    Non-empty exactly when :func:`has_site` is true."""
+    groups = rule_sites(rule)
+    if not groups:
+        return ["no gate"]
+    hits = []
+    for g in groups:
+        if not all(sites.item(i) for i in g):
+            continue
+        parts = []
+        for i in g:
+            atoms = (i,) if isinstance(i, str) else i
+            held = [a for a in atoms if sites.atom(a)]
+            if len(g) == 1 and len(held) == 1 and held[0].startswith("call:~"):
+                hits.extend(f"call:{n}" for n in sorted(sites.calls) if held[0][6:] in n)
+                parts = None
+                break
+            parts.append(held[0])
+        if parts:
+            hits.append("+".join(parts))
+    return hits

@@ -6,8 +6,9 @@ that must all occur; the rule can fire when any entry matches.  A file for which
 no selected rule can fire is never decoded and never parsed, so a run over files
 without trigger words never imports libcst.
 
-A word ending in ``(`` stands for a call of that name, so it also matches the
-spellings Python allows between the name and the parenthesis (``f (x)``,
+A word ending in ``(`` stands for a call of that name: the name as a whole word
+(``grad(`` does not match ``no_grad(``), followed by the spellings Python
+allows between the name and the parenthesis (``f (x)``,
 ``f\\`` + newline + ``(x)``) and an import alias of the name
 (``from torch.autograd import backward as bw``), after which the call no longer
 mentions the name.
@@ -34,7 +35,10 @@ def _pattern(word: bytes):
             if name not in data:  # the common case: one fast scan, no regex
                 return False
             if search is None:
-                search = re.compile(re.escape(name) + rb"(?:[ \t\f\r\n\\]*\(|[ \t\r\n\\]+as[ \t\r\n\\])").search
+                # the name starts at a word boundary: ``no_grad(`` is not a call of ``grad``, nor
+                # ``manual_backward(`` one of ``backward`` (a rule that wants both declares both)
+                search = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(name)
+                                    + rb"(?:[ \t\f\r\n\\]*\(|[ \t\r\n\\]+as[ \t\r\n\\])").search
             return search(data) is not None
 
         return match
