@@ -26,8 +26,8 @@ from torchlint.diagnostics import Location, SourceError
 
 # LibCST levels of nesting: far above real code (a few dozen), far below what overflows LibCST in a
 # STACK_BYTES stack (~100,000), and low enough that the analysis of the deepest file takes about a
-# second (it grows faster than linearly with the depth of a subscript chain).
-MAX_NESTING = 1000
+# second or two (parts of it grow faster than linearly with the depth of a call or subscript chain).
+MAX_NESTING = 500
 # Operands of one boolean or comparison chain (the cost of LibCST and of the rules grows with it;
 # the same bound as the long-line guard's operators per line).
 MAX_CHAIN = 1000
