@@ -72,7 +72,10 @@ class Note:
     def render(self, line_of) -> str:
         if self.node is not None and "{line}" in self.text:
             try:
-                return self.text.replace("{line}", str(line_of(self.node)))
+                where = line_of(self.node)
+                if isinstance(where, str):  # in another module of the project: "pkg/losses.py:3"
+                    return self.text.replace("(line {line})", f"in {where}").replace("{line}", where)
+                return self.text.replace("{line}", str(where))
             except Exception:
                 return self.text.replace(" (line {line})", "")
         return self.text
@@ -304,6 +307,15 @@ class UserBound(Value):
     self_value: Value
 
 
+@dataclass(frozen=True)
+class SuperRef(Value):
+    """``super()`` / ``super(C, obj)`` in a method of class ``cls``: attribute lookup starts after ``cls`` in
+    the class order of ``obj``'s class."""
+
+    cls: Any
+    obj: Value
+
+
 @dataclass(frozen=True, eq=False)
 class ClassValue(Value):
     node: Any
@@ -416,10 +428,20 @@ def join(a: Value, b: Value) -> Value:
     if isinstance(a, DictValue) and isinstance(b, DictValue):
         keys = [k for k, _ in a.items if any(k == k2 for k2, _ in b.items)]
         return DictValue(tuple((k, join(a.get(k), b.get(k))) for k in keys), complete=False)
+    if isinstance(a, ModuleRef) and isinstance(b, ModuleRef) and _cpu_type(a.qual) == _cpu_type(b.qual):
+        # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: one legacy type on two devices
+        return ModuleRef(_cpu_type(a.qual))
     if isinstance(a, TorchObject) and isinstance(b, TorchObject) and a.qual == b.qual:
         keys = [k for k, _ in a.attrs]
         return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label)
     return UNKNOWN
+
+
+def _cpu_type(qual: str) -> str:
+    """``torch.FloatTensor`` for ``torch.cuda.FloatTensor`` (a legacy tensor type), else ``qual``."""
+    if qual.startswith("torch.cuda.") and qual.endswith("Tensor"):
+        return "torch." + qual[len("torch.cuda."):]
+    return qual
 
 
 def join_all(values: Iterable[Value]) -> Value:

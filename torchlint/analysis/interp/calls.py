@@ -22,8 +22,10 @@ from torchlint.analysis.values import (
     Value,
     is_number,
 )
+from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PARSER as ARGUMENT_PARSER
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
 from torchlint.analysis.interp.helpers import _gather
+from torchlint.analysis.interp import params
 
 
 class Calls:
@@ -43,6 +45,10 @@ class Calls:
 
     def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
         if isinstance(callee, ModuleRef):
+            resolved = self.ip.project.resolve(callee.qual) if self.ip.project is not None else None
+            if resolved is not None:  # a function, class or object of another module of the project
+                return self.call(resolved, args, kwargs, node) if not isinstance(resolved, ModuleRef) \
+                    else self.call_qual(resolved.qual, args, kwargs, node)
             return self.call_qual(callee.qual, args, kwargs, node)
         if isinstance(callee, BoundMethod):
             return self.call_bound(callee, args, kwargs, node)
@@ -66,8 +72,12 @@ class Calls:
         return UNKNOWN
 
     def call_qual(self, qual: str, args, kwargs, node) -> Value:
+        if qual in DATA_CONSTRUCTORS:
+            return self.ip.data.construct(qual, args, kwargs, node)
         if qual.startswith("builtins."):
             return self.call_builtin(qual[len("builtins."):], args, kwargs, node)
+        if qual.startswith("math."):
+            return call_math(qual[len("math."):], args, kwargs)
         if qual in ("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"):
             inner = args[0] if args else kwargs.get("module", UNKNOWN)
             return TorchObject("torch.nn.DataParallel", (("module", inner),), node=node)
@@ -87,13 +97,6 @@ class Calls:
             if isinstance(data, Tensor):
                 return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype, leaf=True)
             return Tensor(shape=None, requires_grad=rgv, leaf=True)
-        if qual in ("torch.autograd.Variable",):
-            data = args[0] if args else UNKNOWN
-            rg = kwargs.get("requires_grad", Const(False))
-            if isinstance(data, Tensor):
-                rgv = True if (isinstance(rg, Const) and rg.value) else data.requires_grad
-                return Tensor(shape=data.shape, numel=data.numel, requires_grad=rgv, dtype=data.dtype)
-            return UNKNOWN
         if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled"):
             # As a statement it switches grad mode from here on; as a context manager
             # stmt_With restores the mode after the block.
@@ -141,6 +144,8 @@ class Calls:
             items = None
             if isinstance(seq, Seq):
                 items = list(seq.items) if seq.items is not None else [seq.elem]
+            elif isinstance(seq, Tensor) and self.ip.tensors.items_of(seq) is not None:
+                items = list(self.ip.tensors.items_of(seq))  # sum(t): its rows added up
             if items is None or not items:
                 return start if isinstance(seq, Seq) and seq.items == () else UNKNOWN
             if all(isinstance(i, Tensor) or is_number(i) for i in items):
@@ -163,8 +168,14 @@ class Calls:
             if isinstance(v, Number):
                 return Number(kind=name, conv=v.conv)
             return Number(kind=name if name != "complex" else None)
+        if name == "iter" and len(args) == 1 and not kwargs:
+            return args[0]  # iterating the iterator gives what iterating the object gives
+        if name == "next" and args:
+            return self.ip.tensors.element_of(args[0])
         if name == "len" and args:
             v = args[0]
+            if isinstance(v, (TorchObject, Instance)):
+                return self.ip.data.length(v)
             if isinstance(v, Seq) and v.items is not None:
                 return Const(len(v.items))
             if isinstance(v, Tensor) and v.shape:
@@ -191,21 +202,29 @@ class Calls:
                 return Seq(name, tuple([self.ip.tensors.element_of(v)] * v.shape[0]))
             return Seq(name, None, self.ip.tensors.element_of(v))
         if name == "zip" and args:
-            seqs = args
-            if all(isinstance(s, Seq) and s.items is not None for s in seqs):
-                n = min(len(s.items) for s in seqs)
-                return Seq("list", tuple(Seq("tuple", tuple(s.items[i] for s in seqs)) for i in range(n)))
-            return Seq("list", None, Seq("tuple", tuple(self.ip.tensors.element_of(s) for s in seqs)))
+            seqs = [self.ip.tensors.items_of(s) for s in args]
+            if all(s is not None for s in seqs):
+                n = min(len(s) for s in seqs)
+                return Seq("list", tuple(Seq("tuple", tuple(s[i] for s in seqs)) for i in range(n)))
+            return Seq("list", None, Seq("tuple", tuple(self.ip.tensors.element_of(s) for s in args)))
         if name == "enumerate" and args:
             v = args[0]
-            if isinstance(v, Seq) and v.items is not None:
-                return Seq("list", tuple(Seq("tuple", (Const(i), it)) for i, it in enumerate(v.items)))
+            items = self.ip.tensors.items_of(v)
+            start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
+            if items is not None and isinstance(start, Const) and type(start.value) is int:
+                return Seq("list", tuple(Seq("tuple", (Const(i), it)) for i, it in enumerate(items, start.value)))
             return Seq("list", None, Seq("tuple", (Number("int"), self.ip.tensors.element_of(v))))
         if name in ("reversed", "sorted") and args:
             v = args[0]
             if isinstance(v, Seq):
                 return Seq("list", None, v.element()) if v.items is None else Seq("list", tuple(reversed(v.items)) if name == "reversed" else None, v.element())
             return Seq("list", None, self.ip.tensors.element_of(v))
+        if name == "iter" and len(args) == 1 and isinstance(args[0], (Seq, Tensor)):
+            return args[0]
+        if name == "next" and len(args) == 1 and isinstance(args[0], (Seq, Tensor)):
+            if isinstance(args[0], Seq) and args[0].items == ():
+                return UNKNOWN  # StopIteration
+            return self.ip.tensors.element_of(args[0])
         if name in ("isinstance", "issubclass", "hasattr", "callable", "all", "any"):
             return Number("bool")
         if name == "abs" and args:
@@ -232,6 +251,11 @@ class Calls:
     def call_bound(self, m: BoundMethod, args, kwargs, node) -> Value:
         recv = m.receiver
         name = m.name
+        if name == "requires_grad_":
+            params.note_freeze(self.ip, recv, args[0] if args else kwargs.get("requires_grad", Const(True)))
+        if name in params.PARAM_METHODS and isinstance(recv, (TorchObject, Instance)) and not kwargs \
+                and all(isinstance(a, Const) for a in args):
+            return params.parameters(self.ip, recv, named=name == "named_parameters")
         if isinstance(recv, Tensor):
             if name in ("backward", "register_hook", "retain_grad", "zero_", "fill_", "copy_", "normal_", "uniform_"):
                 if name in ("zero_", "fill_", "copy_", "normal_", "uniform_"):
@@ -262,6 +286,14 @@ class Calls:
                 return recv
             return UNKNOWN
         if isinstance(recv, Instance):
+            if recv.cls is ARGUMENT_PARSER:
+                return self.ip.data.parser_method(recv, name, list(args), dict(kwargs))
+            if name == "__init__":
+                return Const(None)  # object.__init__ / torch.nn.Module.__init__ through super()
+            if name in ("train", "eval") and recv.cls.is_torch_module():
+                mode = Const(name == "train") if not args and not kwargs else (args or list(kwargs.values()))[0]
+                recv.attrs["training"] = Number("bool") if recv.generic or not isinstance(mode, Const) \
+                    else Const(bool(mode.value))
             if name in MODULE_SELF_METHODS:
                 return recv
             return UNKNOWN
@@ -332,3 +364,30 @@ class Calls:
                             label_node=node.func if isinstance(node, cst.Call) else None)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r
+
+
+# The math module on tensors: each function converts a one-element tensor to a Python number (a
+# multi-element one raises ValueError first), so the result has left autograd (TL004's provenance).
+MATH_FLOAT = frozenset("""acos acosh asin asinh atan atan2 atanh cbrt copysign cos cosh degrees dist erf erfc exp exp2
+expm1 fabs fmod fsum gamma hypot ldexp lgamma log log10 log1p log2 pow radians remainder sin sinh sqrt tan tanh""".split())
+MATH_INT = frozenset({"ceil", "floor"})
+MATH_BOOL = frozenset({"isclose", "isfinite", "isinf", "isnan"})
+
+
+def call_math(name: str, args, kwargs) -> Value:
+    """``math.NAME(*args)``: a Python number; made from a tensor (``conv``) when an argument is one, or keeps
+    the conversion of a number that was (``math.sqrt(loss.item())``)."""
+    kind = "float" if name in MATH_FLOAT else "int" if name in MATH_INT else "bool" if name in MATH_BOOL else None
+    if kind is None or kwargs and name != "isclose":
+        return UNKNOWN
+    conv = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if a.numel == "many":
+                return UNKNOWN  # ValueError: only one element tensors can be converted to Python scalars
+            conv = conv or f"math.{name}()"
+        elif isinstance(a, Number) and a.conv:
+            conv = conv or a.conv
+        elif not is_number(a):
+            return Number(kind) if kind == "bool" else UNKNOWN
+    return Number(kind, conv=conv)

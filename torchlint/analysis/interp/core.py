@@ -11,14 +11,16 @@ from torchlint.analysis.interp.expressions import Expressions
 from torchlint.analysis.interp.calls import Calls
 from torchlint.analysis.interp.objects import UserCode
 from torchlint.analysis.interp.tensors import TensorAccess
+from torchlint.analysis.interp.data import DataPipelines
 
 
 class Interpreter:
     """Runs one module with abstract values. It holds the shared state; each concern is a component:
     ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``."""
 
-    def __init__(self, module: cst.Module):
+    def __init__(self, module: cst.Module, project=None):
         self.module = module
+        self.project = project  # the file's link to its project's other modules (analysis/project.py), or None
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
         self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
@@ -44,6 +46,9 @@ class Interpreter:
         self.calls = Calls(self)
         self.objects = UserCode(self)
         self.tensors = TensorAccess(self)
+        self.data = DataPipelines(self)
+        if project is not None:
+            project.attach(self)
 
     def run(self) -> Analysis:
         frame = self.module_frame

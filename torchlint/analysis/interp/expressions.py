@@ -6,9 +6,11 @@ import libcst as cst
 from torchlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
+    ClassValue,
     Const,
     DictValue,
     Function,
+    Instance,
     ModuleRef,
     Number,
     Seq,
@@ -165,9 +167,11 @@ class Expressions:
             return UNKNOWN if v is None else Const(v)
         if is_number(left) and is_number(right):
             kinds = {_kind(left), _kind(right)}
+            # a number made from a tensor stays one: ``s = w.item() * 2; s.backward()`` (TL004)
+            conv = next((v.conv for v in (left, right) if isinstance(v, Number) and v.conv), None)
             if op_cls is cst.Divide:
-                return Number("float")
-            return Number("float" if "float" in kinds else "int" if kinds == {"int"} else None)
+                return Number("float", conv=conv)
+            return Number("float" if "float" in kinds else "int" if kinds == {"int"} else None, conv=conv)
         if isinstance(left, Seq) and isinstance(right, Seq) and op_cls is cst.Add:
             if left.items is not None and right.items is not None:
                 return Seq(left.kind, left.items + right.items)
@@ -223,7 +227,9 @@ class Expressions:
         for comp in node.comparisons:
             right = self.eval(comp.comparator, frame)
             op = type(comp.operator)
-            if isinstance(left, Tensor) or isinstance(right, Tensor):
+            if op in (cst.Is, cst.IsNot) and _none_test(left, right) is not None:
+                result = Const(_none_test(left, right) is (op is cst.Is))
+            elif isinstance(left, Tensor) or isinstance(right, Tensor):
                 qual = COMPARE_OPS.get(op)
                 result = self.ip.calls.torch_call(qual, [left, right], {}, node) if qual else Number("bool")
             elif isinstance(left, Const) and isinstance(right, Const):
@@ -335,19 +341,28 @@ class Expressions:
         func = node.func
         callee = self.eval(func, frame)
         args, kwargs, star = self.eval_args(node.args, frame)
-        # list mutation: xs.append(v)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and isinstance(callee, BoundMethod) \
-                and isinstance(callee.receiver, Seq) and callee.receiver.kind == "list":
+        # list mutation: xs.append(v), and self.xs.append(v) on an object of the file's classes
+        owner = None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and isinstance(func.value.value, cst.Name) \
+                and isinstance(callee, BoundMethod) and isinstance(callee.receiver, Seq):
+            owner = frame.lookup(func.value.value.value)
+            if not isinstance(owner, Instance) or owner.attrs.get(func.value.attr.value) is not callee.receiver:
+                owner = None
+        if isinstance(func, cst.Attribute) and (isinstance(func.value, cst.Name) or owner is not None) \
+                and isinstance(callee, BoundMethod) and isinstance(callee.receiver, Seq) and callee.receiver.kind == "list":
             name = func.attr.value
             seq = callee.receiver
+            new = None
             if name == "append" and args and not star:
                 new = Seq("list", seq.items + (args[0],)) if seq.items is not None and not self.ip.in_loop and len(seq.items) < UNROLL_LIMIT \
                     else Seq("list", None, join(seq.element(), args[0]) if seq.items != () else args[0])
-                frame.vars[func.value.value] = new if frame.lookup(func.value.value) is seq else new
-                return Const(None)
-            if name == "extend" and args:
+            elif name == "extend" and args:
                 new = Seq("list", None, join(seq.element(), self.ip.tensors.element_of(args[0])) if seq.items != () else self.ip.tensors.element_of(args[0]))
-                frame.vars[func.value.value] = new
+            if new is not None:
+                if owner is not None:
+                    owner.attrs[func.value.attr.value] = new
+                else:
+                    frame.vars[func.value.value] = new
                 return Const(None)
         if star:
             result = UNKNOWN
@@ -355,6 +370,8 @@ class Expressions:
                     and isinstance(callee.attr("module"), UnknownValue):
                 # model(**batch) on a wrapped module torchlint cannot see: the arguments do not matter
                 result = _gather(UNKNOWN, callee, node.func)
+        elif isinstance(callee, ModuleRef) and callee.qual == "builtins.super" and not kwargs:
+            result = self.ip.objects.super_of(args, frame)
         else:
             result = self.ip.calls.call(callee, args, kwargs, node)
         # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
@@ -391,3 +408,17 @@ class Expressions:
             else:
                 pos.append(v)
         return pos, kw, star
+
+
+def _none_test(a: Value, b: Value):
+    """``a is None`` when one side is None and the other a value known to be None or known not to be
+    (a tensor, an object, a container, a number); None when that is not known."""
+    if isinstance(b, Const) and b.value is None:
+        a, b = b, a
+    if not (isinstance(a, Const) and a.value is None):
+        return None
+    if isinstance(b, Const):
+        return b.value is None
+    if isinstance(b, (Tensor, Instance, TorchObject, Seq, DictValue, Function, ClassValue, Number, ModuleRef)):
+        return False
+    return None

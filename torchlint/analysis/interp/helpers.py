@@ -316,6 +316,10 @@ def _is_static(node: cst.FunctionDef) -> bool:
     return any(dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
 
 
+def _is_classmethod(node: cst.FunctionDef) -> bool:
+    return any(dotted(d.decorator) in ("classmethod", "builtins.classmethod") for d in node.decorators)
+
+
 def _is_property(node: cst.FunctionDef) -> bool:
     return any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in node.decorators)
 

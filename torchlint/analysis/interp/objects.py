@@ -16,14 +16,17 @@ from torchlint.analysis.values import (
     Number,
     PyConverted,
     Seq,
+    SuperRef,
     Tensor,
     TorchObject,
     UserBound,
     Value,
     join_all,
 )
+from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
+from torchlint.analysis.interp.helpers import _is_classmethod
 
 
 class UserCode:
@@ -57,6 +60,8 @@ class UserCode:
 
     def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False, site=None) -> Value:
         node = fn.node
+        if self.ip.project is not None and not self.ip.silent and self.ip.project.foreign(fn.frame, self.ip):
+            return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # no findings in other files
         if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic):
             return UNKNOWN
         if self.ip.budget_spent and not generic:
@@ -166,9 +171,52 @@ class UserCode:
         # An arity mismatch means the call raises TypeError (or our model of it is wrong).
         return not args and not kwargs
 
+    def super_of(self, args: list, frame) -> Value:
+        """``super()`` in a method (its class and first parameter), or ``super(C, obj)``."""
+        if len(args) == 2 and isinstance(args[0], ClassValue):
+            return SuperRef(args[0], args[1])
+        if args or not self.ip.stack:
+            return UNKNOWN
+        fn = self.ip.stack[-1][0]
+        node = fn.node
+        if fn.cls is None or not isinstance(node, cst.FunctionDef):
+            return UNKNOWN
+        params = list(node.params.posonly_params) + list(node.params.params)
+        if not params:
+            return UNKNOWN
+        obj = frame.lookup(params[0].name.value)
+        return SuperRef(fn.cls, obj) if obj is not None else UNKNOWN
+
+    def super_attr(self, sup, name: str) -> Value:
+        obj = sup.obj
+        cls = obj.cls if isinstance(obj, Instance) else obj if isinstance(obj, ClassValue) else None
+        if cls is None:
+            return UNKNOWN
+        order = cls.mro()
+        if sup.cls not in order:
+            return UNKNOWN
+        for c in order[order.index(sup.cls) + 1:]:
+            ns = self.ip.class_ns.get(c.node)
+            if ns is not None and name in ns:
+                attr = ns[name]
+                if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and _is_static(attr.node):
+                    return attr
+                return UserBound(attr, obj) if isinstance(attr, Function) else attr
+        bases = [b for c in order[order.index(sup.cls):] for b in c.bases if not isinstance(b, ClassValue)]
+        if all(_is_plain_base(b) for b in bases) and name == "__init__":
+            return BoundMethod(obj, "__init__")  # object.__init__
+        if isinstance(obj, Instance) and obj.cls.is_torch_module() and (name == "__init__" or name in MODULE_SELF_METHODS):
+            return BoundMethod(obj, name)  # torch.nn.Module.__init__, .to(), .train(), ...
+        return UNKNOWN
+
     def getattr(self, base: Value, name: str) -> Value:
+        if isinstance(base, SuperRef):
+            return self.super_attr(base, name)
         if isinstance(base, ModuleRef):
-            return ModuleRef(f"{base.qual}.{name}")
+            resolved = self.ip.project.resolve(base.qual) if self.ip.project is not None else None
+            if resolved is not None and not isinstance(resolved, ModuleRef):  # an object of another module
+                return self.getattr(resolved, name)
+            return ModuleRef(f"{(resolved or base).qual}.{name}")
         if isinstance(base, Gathered):
             # `outputs.loss` (Hugging Face models) is the gathered loss; a tensor method on the output
             # itself (`out.backward()`, `out.mean()`) treats it as the loss it then must be
@@ -181,21 +229,33 @@ class UserCode:
             return self.ip.tensors.tensor_attr(base, name)
         if isinstance(base, TorchObject):
             v = base.attr(name, None)
+            if name in ("weight", "bias") and api.is_known(base.qual) and (v is None or v in (Const(True), Const(False))):
+                # nn.Linear(..., bias=True).bias is the parameter, not the constructor's flag (bias=False: None)
+                return Const(None) if v == Const(False) else Tensor(shape=None, requires_grad=True, dtype="float", leaf=True)
             if v is not None:
                 return v
-            if name in ("weight", "bias") and api.is_known(base.qual):
-                return Tensor(shape=None, requires_grad=True, dtype="float", leaf=True)  # a parameter
             return BoundMethod(base, name)
         if isinstance(base, Instance):
             if name in base.attrs:
                 return base.attrs[name]
+            if is_stand_in(base):  # an argparse parser's methods; an option a namespace lacks
+                return BoundMethod(base, name) if base.cls is ARGUMENT_PARSER else UNKNOWN
             attr = self.class_attr(base.cls, name)
             if isinstance(attr, Function):
                 if isinstance(attr.node, cst.FunctionDef) and _is_property(attr.node):
                     return self.call_user(attr, [base], {})
                 if isinstance(attr.node, cst.FunctionDef) and _is_static(attr.node):
                     return attr
+                if isinstance(attr.node, cst.FunctionDef) and _is_classmethod(attr.node):
+                    return UserBound(attr, base.cls)
                 return UserBound(attr, base)
+            if base.cls.is_torch_module() and attr in (None, UNKNOWN):
+                if name in MODULE_SELF_METHODS:
+                    return BoundMethod(base, name)  # .to(device), .eval(), ...: the module itself
+                if name == "training":  # nn.Module.__init__ sets it; .train()/.eval() change it
+                    return Number("bool") if base.generic else Const(True)
+            if name in ("parameters", "named_parameters") and attr in (None, UNKNOWN) and base.cls.is_torch_module():
+                return BoundMethod(base, name)  # nn.Module's own: see interp/params.py
             if attr is not None:
                 return attr
             if name in MODULE_SELF_METHODS:
@@ -203,6 +263,8 @@ class UserCode:
             return UNKNOWN
         if isinstance(base, ClassValue):
             attr = self.class_attr(base, name)
+            if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and _is_classmethod(attr.node):
+                return UserBound(attr, base)
             return attr if attr is not None else UNKNOWN
         if isinstance(base, (DictValue, Seq, Number, PyConverted, Const)):
             return BoundMethod(base, name)

@@ -1,6 +1,7 @@
 """Tensor facts: attributes (shape, dtype, grad, T...), subscripts and iteration."""
 from __future__ import annotations
 
+from torchlint.analysis import api
 from torchlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
@@ -15,6 +16,7 @@ from torchlint.analysis.values import (
     Value,
 )
 from torchlint.analysis.interp.helpers import index_tensor
+from torchlint.analysis.interp.state import UNROLL_LIMIT
 
 
 class TensorAccess:
@@ -49,7 +51,11 @@ class TensorAccess:
             return Const(t.requires_grad) if t.requires_grad is not None else Number("bool")
         if name in ("is_leaf", "is_cuda", "is_sparse"):
             return Number("bool")
-        if name in ("dtype", "device", "layout", "grad_fn", "names"):
+        if name == "dtype":  # known as far as its kind is: x.to(dtype=ref.dtype), x.type(ref.dtype)
+            return api.dtype_value(t.dtype)
+        if name == "device":
+            return TorchObject("torch.device")
+        if name in ("layout", "grad_fn", "names"):
             return UNKNOWN
         return BoundMethod(t, name)
 
@@ -93,7 +99,19 @@ class TensorAccess:
                     return UNKNOWN
         return UNKNOWN
 
+    def items_of(self, v: Value):
+        """The elements of ``v`` one by one, when their number is known: a list or tuple's items, the
+        rows of a tensor of known length (up to ``UNROLL_LIMIT``); None otherwise."""
+        if isinstance(v, Seq):
+            return v.items
+        if isinstance(v, Tensor) and v.shape and isinstance(v.shape[0], int) and v.shape[0] <= UNROLL_LIMIT:
+            return (self.element_of(v),) * v.shape[0]
+        return None
+
     def element_of(self, v: Value) -> Value:
+        if isinstance(v, TorchObject):
+            got = self.ip.data.element(v)
+            return UNKNOWN if got is None else got
         if isinstance(v, Seq):
             return v.element()
         if isinstance(v, Tensor):
