@@ -1,0 +1,372 @@
+"""Project-wide analysis: the values of names that a checked file imports from the project's other modules.
+
+Imports stay lazy.  ``from pkg.losses import build_criterion`` binds
+``ModuleRef("pkg.losses.build_criterion")`` as before; only when the checked
+file *uses* such a name (calls it, takes an attribute of it, subclasses it)
+does the interpreter ask :meth:`Link.resolve`, and only then is
+``pkg/losses.py`` read, parsed and its module body run (with its own imports
+lazy in turn).  What other modules define is a *module summary*: the module
+frame of that run, whose functions and classes the checked file's interpreter
+then calls with its own abstract arguments, exactly as it calls its own
+functions (methods, ``__init__`` attributes, ``forward``, bases across files).
+Code in other modules runs silently: its call sites are not the checked
+file's, and no finding is reported in them.
+
+Limits: a checked file loads at most :data:`MAX_MODULES` modules (and
+:data:`MAX_BYTES` of source) and follows at most :data:`MAX_NESTED_LOADS`
+loads inside loads; a module under import while its own names are asked for
+(an import cycle) gives what its body has bound so far, as in Python; past a
+limit a name is unknown.  Loaded modules are kept per process (a worker checks
+many files of one project), up to :data:`KEEP_BYTES` of source; each checked
+file records which modules it used, with their content hashes, for the cache
+(:meth:`Link.deps`).
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import ChainMap
+from typing import Optional
+
+from torchlint.workspace import modules as mods
+from torchlint.analysis.values import UNKNOWN, ClassValue, ModuleRef, Value
+
+MAX_MODULES = 48
+MAX_BYTES = 3_000_000
+MAX_NESTED_LOADS = 8
+MAX_HOPS = 8  # re-exports followed for one name
+KEEP_BYTES = 40_000_000
+RACY_NS = 2_000_000_000
+
+
+class LoadedModule:
+    """One other module of the project: its parsed tree and the module frame of its body's run."""
+
+    __slots__ = ("file", "qual", "digest", "stat", "size", "tree", "frame", "state", "uses", "stars", "display",
+                 "_positions")
+
+    def __init__(self, file: mods.ModuleFile):
+        self.file = file
+        self.qual = file.qual
+        self.digest = None
+        self.stat = None
+        self.size = 0
+        self.tree = None
+        self.frame = None
+        self.state = "new"  # new, loading, done, failed
+        self.uses: set = set()  # modules whose names this module's body resolved
+        self.stars: tuple = ()  # names of the modules ``from x import *`` brings in
+        self.display = file.path or file.qual
+        self._positions = None
+
+    def var(self, name: str) -> Optional[Value]:
+        return self.frame.vars.get(name) if self.frame is not None else None
+
+    def line_of(self, node) -> Optional[int]:
+        if self.tree is None:
+            return None
+        if self._positions is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+        pos = self._positions.get(node)
+        return pos.start.line if pos is not None else None
+
+
+class Project:
+    """The other modules loaded in this process, by file and dotted name, and the class namespaces they define."""
+
+    def __init__(self):
+        self.modules: dict = {}  # (path, qual) -> LoadedModule
+        self.by_frame: dict = {}  # id(module frame) -> LoadedModule
+        self.class_ns: dict = {}  # ClassDef node -> namespace (shared by every interpreter of other modules)
+        self.kept_bytes = 0
+
+    def forget(self, m: LoadedModule) -> None:
+        self.modules.pop((m.file.path, m.qual), None)
+        if m.frame is not None:
+            self.by_frame.pop(id(m.frame), None)
+        self.kept_bytes -= m.size
+
+    def trim(self) -> None:
+        """Drop the oldest modules past :data:`KEEP_BYTES` (the values that use them keep what they need)."""
+        for m in list(self.modules.values()):
+            if self.kept_bytes <= KEEP_BYTES:
+                break
+            if m.state != "loading":
+                self.forget(m)
+
+
+_PROJECT = Project()
+
+
+def link_for(path: Optional[str], own_qual: Optional[str] = None) -> Optional["Link"]:
+    """The link of the file ``path`` (a real or intended file name) to its project, or None for ``<string>``."""
+    if not path or path.startswith("<"):
+        return None
+    full = os.path.abspath(path.split(":cell ")[0])
+    return Link(_PROJECT, full)
+
+
+class Link:
+    """One checked file's view of its project: resolution from its roots, and the modules it used."""
+
+    def __init__(self, project: Project, path: str):
+        self.project = project
+        self.path = path
+        self.roots = mods.roots_for(path)
+        self.finder = mods.Finder(self.roots)
+        self.base = mods.display_base(path)
+        named = mods.module_name(path, self.roots[1:] or self.roots)
+        self.own_qual, self.own_package = named if named else (None, False)
+        self.own_frame = None
+        self.used: dict = {}  # LoadedModule -> None (ordered)
+        self.loading: list = []
+        self.bytes = 0
+        self._top: dict = {}
+
+    # -- hooks the interpreter calls -------------------------------------------
+
+    def attach(self, ip) -> None:
+        """Called by every Interpreter made with this link: share class namespaces, find positions later."""
+        ip.analysis.project = self
+        loading = self.loading[-1] if self.loading else None
+        if loading is not None and loading.frame is None:
+            loading.frame = ip.module_frame
+            self.project.by_frame[id(ip.module_frame)] = loading
+            ip.class_ns = self.project.class_ns
+        else:
+            self.own_frame = ip.module_frame
+            ip.class_ns = ChainMap(ip.class_ns, self.project.class_ns)
+
+    def import_base(self, frame, level: int, module: Optional[str]) -> Optional[str]:
+        """The absolute name of a relative import's module, executed in ``frame``; None when unknown."""
+        m = self.project.by_frame.get(id(_root(frame)))
+        if m is not None:
+            qual, is_package = m.qual, m.file.is_package
+        else:
+            qual, is_package = self.own_qual, self.own_package
+        base = mods.resolve_relative(qual, is_package, level, module)
+        if base is None or self.finder.find(base) is None:
+            return None
+        return base
+
+    def foreign(self, frame, ip) -> bool:
+        """True when a function whose defining frame is ``frame`` belongs to another module than ``ip``'s."""
+        return _root(frame) is not ip.module_frame
+
+    def call_quietly(self, objects, fn, args, kwargs, generic, site) -> Value:
+        """Run a function of another module for its value only: what it calls is not this file's to report."""
+        ip = objects.ip
+        ip.silent += 1
+        try:
+            return objects.call_user(fn, args, kwargs, generic, site)
+        finally:
+            ip.silent -= 1
+
+    def resolve(self, qual: str, hops: int = 0) -> Optional[Value]:
+        """The value of a project name (``pkg.losses.build_criterion``); None when ``qual`` is no project name or is a
+        module (a module stays a lazy ``ModuleRef``)."""
+        top = qual.split(".", 1)[0]
+        in_project = self._top.get(top)
+        if in_project is None:
+            in_project = self._top[top] = self.finder.find(top) is not None
+        if not in_project:
+            return None
+        if self.finder.find(qual) is not None:
+            return None  # a module or package: its attributes are resolved one at a time
+        owner, _, name = qual.rpartition(".")
+        mf = self.finder.find(owner) if owner else None
+        if mf is None:
+            # pkg.losses.criterion.reduction: the interpreter resolves such a chain one attribute at a time,
+            # through the value of its owner (see objects.getattr), so it is only reached by unusual code
+            return UNKNOWN
+        return self._name_in(mf, name, hops)
+
+    def resolve_bases(self, bases: tuple) -> tuple:
+        """Class bases with project names replaced by the classes they stand for."""
+        out = []
+        for b in bases:
+            if isinstance(b, ModuleRef):
+                r = self.resolve(b.qual)
+                if isinstance(r, ClassValue):
+                    b = r
+            out.append(b)
+        return tuple(out)
+
+    def locate(self, node) -> Optional[str]:
+        """``pkg/losses.py:3`` for a node of another module this file used; None if it is in none of them."""
+        for m in self.used:
+            line = m.line_of(node)
+            if line is not None:
+                return f"{m.display}:{line}"
+        return None
+
+    def deps(self) -> list:
+        """``[path, stat, digest]`` of every module this file used (for the cache: see modules.deps_fresh)."""
+        return [[m.file.path, m.stat, m.digest] for m in self.used if m.file.path and m.digest]
+
+    # -- loading -----------------------------------------------------------------
+
+    def _name_in(self, mf: mods.ModuleFile, name: str, hops: int) -> Value:
+        m = self._load(mf)
+        if m is None:
+            return UNKNOWN
+        v = m.var(name)
+        if v is None:
+            for star in m.stars:
+                smf = self.finder.find(star)
+                if smf is not None and hops < MAX_HOPS:
+                    sv = self._name_in(smf, name, hops + 1)
+                    if sv is not UNKNOWN:
+                        return sv
+            return UNKNOWN
+        if isinstance(v, ModuleRef) and hops < MAX_HOPS and v.qual != f"{mf.qual}.{name}":
+            r = self.resolve(v.qual, hops + 1)  # a re-export: from .losses import build_criterion
+            return v if r is None else r
+        return v
+
+    def _use(self, m: LoadedModule) -> None:
+        stack = [m]
+        while stack:
+            cur = stack.pop()
+            if cur in self.used:
+                continue
+            self.used[cur] = None
+            stack.extend(cur.uses)
+        for loading in self.loading:
+            if loading is not m:
+                loading.uses.add(m)
+
+    def _load(self, mf: mods.ModuleFile) -> Optional[LoadedModule]:
+        key = (mf.path, mf.qual)
+        m = self.project.modules.get(key)
+        if m is not None and m.state == "done" and m not in self.used and not _unchanged(m):
+            self.project.forget(m)
+            m = None
+        if m is None:
+            if len(self.used) >= MAX_MODULES or len(self.loading) >= MAX_NESTED_LOADS:
+                return None
+            m = LoadedModule(mf)
+            self.project.modules[key] = m
+            self._run(m)
+            self.project.trim()
+        if m.state == "failed":
+            return None
+        self._use(m)
+        return m  # "loading" (a cycle): what its body has bound so far
+
+    def _run(self, m: LoadedModule) -> None:
+        m.state = "loading"
+        if m.file.path is None:  # a namespace package: nothing to run, its submodules are found by name
+            m.state = "done"
+            return
+        try:
+            with open(m.file.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                data = f.read()
+        except OSError:
+            m.state = "failed"
+            return
+        if self.bytes + len(data) > MAX_BYTES:
+            m.state = "failed"
+            self.project.forget(m)
+            return
+        self.bytes += len(data)
+        m.digest = mods.digest(data)
+        m.stat = _stat_or_racy(st)
+        m.size = len(data)
+        m.display = _display(m.file.path, self.base)
+        try:
+            from torchlint.engine import parse
+
+            source = _decode(data)
+            m.tree = parse(source, m.file.path)
+        except Exception:  # unreadable or unparsable: its names stay unknown, as outside the project
+            m.state = "failed"
+            return
+        self.project.kept_bytes += m.size
+        m.stars = tuple(_star_imports(m))
+        self.loading.append(m)
+        try:
+            _exec_module(m, self)
+            m.state = "done"
+        except RecursionError:
+            m.state = "failed"
+        finally:
+            self.loading.pop()
+
+
+def _exec_module(m: LoadedModule, link: Link) -> None:
+    """Run the module body of ``m`` with its own interpreter, silently; its frame is the module's summary."""
+    from torchlint.analysis.interp import Interpreter
+    from torchlint.analysis.interp.state import Budget
+    from torchlint.analysis.values import Const
+
+    ip = Interpreter(m.tree, project=link)
+    ip.silent += 1
+    frame = ip.module_frame
+    frame.vars["__name__"] = Const(m.qual)
+    try:
+        ip.stmts.exec_block(m.tree.body, frame)
+    except Budget:
+        pass
+
+
+def _star_imports(m: LoadedModule) -> list:
+    import libcst as cst
+
+    from torchlint.analysis.cstwalk import dotted
+
+    out = []
+    for stmt in m.tree.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for s in stmt.body:
+            if isinstance(s, cst.ImportFrom) and isinstance(s.names, cst.ImportStar):
+                level = len(s.relative)
+                name = dotted(s.module) if s.module is not None else None
+                qual = mods.resolve_relative(m.qual, m.file.is_package, level, name) if level else name
+                if qual:
+                    out.append(qual)
+    return out
+
+
+def _decode(data: bytes) -> str:
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _root(frame):
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    return frame
+
+
+def _stat_or_racy(st: os.stat_result):
+    # a file changed just now may change again within the same clock tick: then check it by content
+    newest = max(st.st_mtime_ns, st.st_ctime_ns)
+    return mods.stat_key(st) if newest < time.time_ns() - RACY_NS else None
+
+
+def _unchanged(m: LoadedModule) -> bool:
+    """A module kept from an earlier file is still the file on disk (a long-lived process, a --fix)."""
+    try:
+        st = os.stat(m.file.path)
+    except OSError:
+        return False
+    if m.stat is not None and mods.stat_key(st) == m.stat:
+        return True
+    try:
+        with open(m.file.path, "rb") as f:
+            return mods.digest(f.read()) == m.digest
+    except OSError:
+        return False
+
+
+def _display(path: str, base: str) -> str:
+    rel = os.path.relpath(path, base)
+    return path if rel.startswith("..") else rel.replace(os.sep, "/")
