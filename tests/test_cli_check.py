@@ -212,8 +212,11 @@ def test_statistics_and_show_fixes(proj):
     (proj / "pkg" / "bad2.py").write_text(BAD + "z = x * 3\nz.backward()\n")
     r = tl("check", "pkg", "--statistics", cwd=proj)
     assert r.stdout == "    3\tTL001\t[*] backward-non-scalar\nFound 3 problems (3 fixable with --fix).\n"
-    r = tl("check", "pkg", "--statistics", "--output-format", "json", cwd=proj)
-    assert len(json.loads(r.stdout)) == 3 and r.stderr == "    3\tTL001\t[*] backward-non-scalar\n"
+    r = tl("check", "pkg", "--statistics", "--output-format", "json", cwd=proj)  # as Ruff: the counts, as JSON
+    assert json.loads(r.stdout) == [{"code": "TL001", "name": "backward-non-scalar", "count": 3, "fixable": True,
+                                     "fixable_count": 3}] and r.stderr == ""
+    r = tl("check", "pkg", "--statistics", "--output-format", "sarif", cwd=proj)  # other formats: counts on stderr
+    assert json.loads(r.stdout)["version"] == "2.1.0" and r.stderr == "    3\tTL001\t[*] backward-non-scalar\n"
     (proj / "pkg" / "bad2.py").unlink()
     r = tl("check", "pkg", "--fix", "--show-fixes", cwd=proj)
     assert "Fixed:\n  pkg/bad.py: 1 x TL001 (backward-non-scalar)" in r.stdout

@@ -38,7 +38,8 @@ def _both(source, path, select):
 def test_every_rule_declares_sites():
     # a rule without sites is never gated (correct, but slow); ours all have them
     for r in RULES:
-        assert rule_sites(r), r.code
+        if r.phase == "analysis":  # TL100 judges comments after suppression: the engine never runs it
+            assert rule_sites(r), r.code
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FIXTURES)))

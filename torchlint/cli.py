@@ -8,16 +8,55 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from torchlint import __version__
+from torchlint.report import output
 from torchlint.settings import OUTPUT_FORMATS
 
 FORMATS = OUTPUT_FORMATS
-TEXT_FORMATS = ("full", "concise")
+TEXT_FORMATS = output.TEXT_FORMATS
 PROGRESS_MIN_FILES = 10
+PROGRESS_MIN_FILES = 10
+
+
+@dataclass(frozen=True)
+class ExitPolicy:
+    """The exit code of a check: 2 for internal and fix errors (always), then ``--exit-zero`` (0), then
+    ``--exit-non-zero-on-fix`` (1 when a fix was applied), then findings (1), unless ``--fix-only``."""
+
+    exit_zero: bool = False
+    fix_only: bool = False
+    non_zero_on_fix: bool = False
+
+    def code(self, diags, applied, internal: bool) -> int:
+        if internal:
+            return 2
+        if self.exit_zero:
+            return 0
+        if self.non_zero_on_fix and applied:
+            return 1
+        return 0 if self.fix_only or not diags else 1
+
+
+def _emit(text: str, output_file, color: bool = False) -> None:
+    try:
+        output.emit(text, output_file, color)
+    except output.OutputError as e:
+        _fail(str(e))
+
+
+def _report(*args, **kwargs) -> None:
+    try:
+        output.report(*args, **kwargs)
+    except output.OutputError as e:
+        _fail(str(e))
+
+
+_render = output.render
 
 
 def _split(values) -> list:
@@ -50,6 +89,10 @@ def version():
 @click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None, help="Also apply (and count) unsafe fixes.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing. Exit 1 if there would be changes.")
 @click.option("--show-fixes", is_flag=True, help="List the findings that --fix fixed.")
+@click.option("--fix-only", is_flag=True, help="Apply fixes (implies --fix); do not report the findings left, "
+                                                "nor exit 1 for them.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix changed a file, even if no finding "
+                                                            "is left.")
 @click.option("--select", multiple=True, help="Rules to run: codes, prefixes (TL0), names or ALL. Comma-separated.")
 @click.option("--ignore", multiple=True, help="Rules to skip. Comma-separated.")
 @click.option("--extend-select", multiple=True, help="Rules to add to the selection. Comma-separated.")
@@ -80,7 +123,7 @@ def version():
 @click.option("--add-noqa", is_flag=True,
               help="Silence every finding with a '# noqa: CODE' comment on its line (to adopt torchlint in an "
                    "existing codebase), and write the files.")
-def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_select, exit_zero, statistics,
+def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on_fix, select, ignore, extend_select, exit_zero, statistics,
           output_formats, output_file, quiet, color, stdin_filename, config_path, isolated, exclude, extend_exclude,
           respect_gitignore, force_exclude, no_cache, cache_dir, jobs, show_files, show_settings, add_noqa):
     """Check PATHS (default: the current directory) for autograd misuse."""
@@ -90,13 +133,19 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
         return watch_check(click.get_current_context(), paths, stdin_filename)
     from torchlint.workspace.config import ConfigError, build_settings
 
+    paths = list(paths)
+    if "-" in paths:  # as Ruff: `-` reads standard input (named by --stdin-filename, if given)
+        if len(paths) > 1:
+            _fail("'-' (standard input) cannot be combined with other paths")
+        stdin_filename, paths = stdin_filename or "-", []
+    fix = fix or fix_only
     if add_noqa and (fix or diff or stdin_filename):
-        _fail("--add-noqa cannot be combined with --fix, --diff or --stdin-filename")
+        _fail("--add-noqa cannot be combined with --fix, --fix-only, --diff or standard input")
         return
 
     output_format = next((f for f, path in output_formats if path is None), None)
     extra_reports = [(f, path) for f, path in output_formats if path is not None]
-    paths = list(paths) or ([stdin_filename] if stdin_filename else ["."])
+    paths = paths or ([stdin_filename] if stdin_filename else ["."])
     try:
         settings = build_settings(
             paths, config=config_path, isolated=isolated, select=_split(select), ignore=_split(ignore),
@@ -115,7 +164,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
         color == "auto" and output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
     if stdin_filename is not None:
         return _check_stdin(stdin_filename, settings, fix or diff, diff, fmt, use_color, output_file, quiet, exit_zero,
-                            extra_reports)
+                            extra_reports, ExitPolicy(exit_zero, fix_only, exit_non_zero_on_fix))
 
     from torchlint.workspace.discovery import discover
     from torchlint.runner import FixMode, check_files
@@ -178,15 +227,21 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, select, ignore, extend_sel
             click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.", err=True)
         code = 1 if diffs else 0
         sys.exit(2 if fix_errors or any(d.code == "TL999" for d in diags) else code)
+    internal = any(d.code == "TL999" for d in diags) or bool(fix_errors)
+    policy = ExitPolicy(exit_zero, fix_only, exit_non_zero_on_fix)
+    if fix_only:  # as Ruff: say what was fixed, not what is left
+        if show_fixes and applied:
+            _emit(output.fixed_listing(applied), output_file)
+        if applied and not quiet:
+            n = len(applied)
+            _emit(f"Fixed {n} problem{'s' if n != 1 else ''}.\n", output_file)
+        sys.exit(policy.code(diags, applied, internal))
     _report(diags, _with_cells(sources), settings, fmt, use_color, output_file, quiet, statistics,
             applied=applied if fix else None, show_fixes=show_fixes, files=files)
     for extra_fmt, extra_path in extra_reports:
         _report(diags, _with_cells(sources), settings, extra_fmt, False, extra_path, quiet, False,
                 applied=applied if fix else None, files=files)
-    internal = any(d.code == "TL999" for d in diags) or bool(fix_errors)
-    if internal:
-        sys.exit(2)
-    sys.exit(0 if exit_zero or not diags else 1)
+    sys.exit(policy.code(diags, applied, internal))
 
 
 def _show_settings(settings) -> None:
@@ -240,7 +295,8 @@ def _parse_formats(values) -> list:
     return out
 
 
-def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, exit_zero, extra_reports=()):
+def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, exit_zero, extra_reports=(),
+                 policy=None):
     """Lint standard input as if it were the file ``name``; with --fix print the fixed text."""
     from torchlint.report import suppression
     from torchlint.diagnostics import Diagnostic, Location, SourceError
@@ -274,7 +330,9 @@ def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, 
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             diags = [error("E902", "io-error", f"not a valid Jupyter notebook: {e}")]
             module = None
-    keep = (lambda ds, text: suppression.filter_diagnostics(ds, text, per_file_ignores_codes=ignored))
+    judged = settings.select if "TL100" in settings.select else None  # unused-noqa: judge these rules' codes
+    keep = (lambda ds, text: suppression.filter_diagnostics(ds, text, per_file_ignores_codes=ignored,
+                                                            unused_noqa=judged, filename=name))
     internal = False
     if module is not None and needs_parsing(module.encode("utf-8", "surrogatepass"), triggers_for(settings.select)):
         from torchlint.engine import lint_source
@@ -313,11 +371,12 @@ def _check_stdin(name, settings, fix, diff, fmt, use_color, output_file, quiet, 
 
         _emit(unified_diff(source, fixed_text, name), output_file)
         sys.exit(2 if internal or fix_error else (1 if applied else 0))
+    policy = policy or ExitPolicy(exit_zero)
     if fix:
         sys.stdout.write(fixed_text)
-        if diags and not quiet:
+        if diags and not quiet and not policy.fix_only:
             click.echo(_render(diags, {name: fixed_text}, "concise", False), err=True, nl=False)
-        sys.exit(2 if internal or fix_error else (0 if exit_zero or not diags else 1))
+        sys.exit(policy.code(diags, applied, internal or bool(fix_error)))
     for report_fmt, path, color in [(fmt, output_file, use_color), *[(f, p, False) for f, p in extra_reports]]:
         _report(diags, _with_cells({name: source}), settings, report_fmt, color, path, quiet, False, files=[name])
     sys.exit(2 if internal else (0 if exit_zero or not diags else 1))
@@ -366,99 +425,6 @@ def _map_notebook_error(d, source):
         return nbmod.map_diagnostic(nbmod.load(source), d, d.filename)
     except (ValueError, KeyError, TypeError, AttributeError):
         return d
-
-
-def _render(diags, sources, fmt, color, files=None, unsafe=False) -> str:
-    from torchlint.report import reporters
-
-    if fmt == "junit":
-        return reporters.junit(diags, sources, files=files)
-    if fmt in TEXT_FORMATS:
-        return reporters.FORMATS[fmt](diags, sources, color, unsafe=unsafe)
-    return reporters.FORMATS[fmt](diags, sources, color)
-
-
-def _emit(text: str, output_file, color: bool = False) -> None:
-    """Write a report; ``color`` means ``text`` holds rich markup (only the text formats use it)."""
-    if output_file:
-        try:
-            with open(output_file, "w", encoding="utf-8") as f:
-                if color:
-                    from rich.console import Console
-
-                    Console(file=f, force_terminal=True, highlight=False, soft_wrap=True,
-                            no_color=False).print(text, end="")
-                else:
-                    f.write(text)
-        except OSError as e:
-            _fail(f"--output-file: cannot write {output_file}: {e.strerror or e}")
-        return
-    if color:
-        from rich.console import Console
-
-        Console(highlight=False, soft_wrap=True, force_terminal=True, no_color=False).print(text, end="")
-    else:
-        sys.stdout.write(text)
-    sys.stdout.flush()  # before any summary on stderr
-
-
-def _report(diags, sources, settings, fmt, color, output_file, quiet, statistics, applied=None, show_fixes=False,
-            files=None):
-    body = _render(diags, sources, fmt, color, files, unsafe=bool(settings.unsafe_fixes))
-    if fmt in TEXT_FORMATS:
-        # As in Ruff, --statistics prints the counts per rule instead of the findings.
-        lines = [_statistics(diags, bool(settings.unsafe_fixes))] if statistics else ([body] if diags else [])
-        if show_fixes and applied:
-            lines.append(_fixed_listing(applied))
-        if not quiet:
-            lines.append(_summary(diags, settings, applied))
-        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines if line)
-        _emit(text, output_file, color)
-    else:
-        _emit(body, output_file)
-        if statistics:
-            click.echo(_statistics(diags, bool(settings.unsafe_fixes)), err=True, nl=False)
-
-
-def _summary(diags, settings, applied) -> str:
-    n = len(diags)
-    if applied is not None:
-        fixed = len(applied)
-        if not n and not fixed:
-            return "All checks passed!"
-        return f"Found {n + fixed} problem{'s' if n + fixed != 1 else ''} ({fixed} fixed, {n} remaining)."
-    if not n:
-        return "All checks passed!"
-    safe = sum(1 for d in diags if d.fix and (d.fix.applicability == "safe" or settings.unsafe_fixes))
-    hidden = sum(1 for d in diags if d.fix and d.fix.applicability == "unsafe" and not settings.unsafe_fixes)
-    text = f"Found {n} problem{'s' if n != 1 else ''}"
-    if safe:
-        text += f" ({safe} fixable with --fix)"
-    text += "."
-    if hidden:
-        text += f"\n{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the --unsafe-fixes option."
-    return text
-
-
-def _statistics(diags, unsafe: bool = False) -> str:
-    """One line per rule and fixability: count, code, ``[*]`` when --fix (with these settings) fixes them, name."""
-    from collections import Counter
-
-    from torchlint.report.reporters import fixable
-
-    counts = Counter((d.code, d.name, fixable(d, unsafe)) for d in diags)
-    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
-    return "".join(f"{n:>5}\t{code}\t{'[*]' if fixable else '[ ]'} {name}\n" for (code, name, fixable), n in rows)
-
-
-def _fixed_listing(applied) -> str:
-    from collections import Counter
-
-    counts = Counter((d.filename, d.code, d.name) for d in applied)
-    lines = ["Fixed:"]
-    for (filename, code, name), n in sorted(counts.items()):
-        lines.append(f"  {filename}: {n} x {code} ({name})")
-    return "\n".join(lines) + "\n"
 
 
 def _progress(total: int, fmt: str, quiet: bool):

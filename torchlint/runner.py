@@ -140,12 +140,14 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
         source = notebook.source
     result.source = text
     ignored = _per_file_codes(path, settings)
+    judged = settings.select if "TL100" in settings.select else None  # unused-noqa: judge these rules' codes
     try:
         from torchlint.report import suppression
 
         def keep(diags, text=None):
             return suppression.filter_diagnostics(diags, source if text is None else text,
-                                                  per_file_ignores_codes=ignored)
+                                                  per_file_ignores_codes=ignored, unused_noqa=judged,
+                                                  filename=display)
     except ImportError:  # pragma: no cover - suppression not available: pass everything through
         def keep(diags, text=None):
             return list(diags)
@@ -154,7 +156,8 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
 
     select = sorted(settings.select if rules is None else rules)
     try:
-        diags = keep(lint_source(source, display, select=select))
+        raw = lint_source(source, display, select=select)
+        diags = keep(raw)
     except SourceError as e:
         result.error = _error(display, "E999", "syntax-error", e.message, e.location)
         return result
@@ -194,7 +197,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
                 result.fix_error = f"cannot add noqa comments: {problem}"
                 return _finish(result, diags, notebook, display)
             result.noqa_added = added
-            diags = keep(diags, new_text)
+            diags = keep(raw, new_text)  # every finding again: unused-noqa needs the suppressed ones too
     return _finish(result, diags, notebook, display)
 
 
