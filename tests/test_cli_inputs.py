@@ -195,7 +195,7 @@ def test_a_crash_outside_the_rules_is_one_line_and_exit_2(proj, monkeypatch, cap
     import torchlint.workspace.discovery as discovery
     from torchlint.cli import main
 
-    def boom(paths, settings):
+    def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(discovery, "discover", boom)

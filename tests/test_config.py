@@ -110,7 +110,7 @@ def test_explicit_config_path(tmp_path):
 
 @pytest.mark.parametrize("body, message", [
     ('selec = ["TL001"]', "[tool.torchlint]: unknown key 'selec' (did you mean 'select'?); valid keys are: "
-                          "cache-dir, exclude, extend-exclude, extend-select, force-exclude, ignore, output-format, "
+                          "cache-dir, exclude, extend, extend-exclude, extend-select, force-exclude, ignore, output-format, "
                           "per-file-ignores, respect-gitignore, select, unsafe-fixes"),
     ('output-format = "xml"', "[tool.torchlint]: 'output-format' is 'xml'; valid values are: full, concise, json, "
                               "json-lines, sarif, github, gitlab, junit"),

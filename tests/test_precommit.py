@@ -103,3 +103,31 @@ def test_pre_commit_run_on_a_notebook(hook_repo, tmp_path):
     r = subprocess.run([_bin("pre-commit"), "run", "--all-files"], cwd=work, capture_output=True, text=True,
                        env=env, timeout=900)
     assert r.returncode == 1 and "nb.ipynb:cell 1:3:1: TL001" in r.stdout, r.stdout + r.stderr
+
+
+def test_pre_commit_with_a_sub_project_checks_each_file_with_its_own_configuration(hook_repo, tmp_path):
+    """The issue's bug, with the real pre-commit: a sub-project that ignores TL001 sorts first among the
+    staged files (alpha/ before train.py); the bug in train.py must still refuse the commit."""
+    repo, rev = hook_repo
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", ".", cwd=work)
+    (work / ".pre-commit-config.yaml").write_text(f"repos:\n  - repo: {repo}\n    rev: {rev}\n"
+                                                  "    hooks:\n      - id: torchlint\n")
+    (work / "alpha").mkdir()
+    (work / "alpha" / "pyproject.toml").write_text('[tool.torchlint]\nignore = ["TL001"]\n')
+    (work / "alpha" / "legacy.py").write_text(BAD)  # ignored by its own project's configuration
+    (work / "train.py").write_text(BAD)
+    r = subprocess.run([_bin("pre-commit"), "install"], cwd=work, capture_output=True, text=True,
+                       env=dict(os.environ, **env), timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    git("add", "-A", cwd=work)
+    r = git("commit", "-m", "a bug next to a sub-project", cwd=work, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "train.py:3:1: TL001" in out, out
+    assert "alpha/legacy.py" not in out, out
+    (work / "train.py").write_text(CLEAN)
+    git("add", "-A", cwd=work)
+    r = git("commit", "-m", "fixed", cwd=work, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -131,7 +131,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
         from torchlint.workspace.watch import watch_check
 
         return watch_check(click.get_current_context(), paths, stdin_filename)
-    from torchlint.workspace.config import ConfigError, build_settings
+    from torchlint.workspace.config import ConfigError, build_resolver, show_settings as shown_settings
 
     paths = list(paths)
     if "-" in paths:  # as Ruff: `-` reads standard input (named by --stdin-filename, if given)
@@ -147,17 +147,19 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
     extra_reports = [(f, path) for f, path in output_formats if path is not None]
     paths = paths or ([stdin_filename] if stdin_filename else ["."])
     try:
-        settings = build_settings(
-            paths, config=config_path, isolated=isolated, select=_split(select), ignore=_split(ignore),
+        resolver = build_resolver(
+            config=config_path, isolated=isolated, select=_split(select), ignore=_split(ignore),
             extend_select=_split(extend_select), exclude=_split(exclude) or None, extend_exclude=_split(extend_exclude),
             respect_gitignore=respect_gitignore, force_exclude=force_exclude, unsafe_fixes=unsafe_fixes,
             output_format=output_format, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs,
         )
+        # each file gets its closest configuration; the run as a whole (output, cache) the current directory's
+        settings = resolver.for_path(paths[0]) if stdin_filename is not None or show_settings else resolver.run
     except ConfigError as e:
         _fail(str(e))
         return
-    if show_settings:
-        _show_settings(settings)
+    if show_settings:  # for PATH (the first one given), as Ruff's --show-settings
+        click.echo(shown_settings(settings), nl=False)
         return
     fmt = settings.output_format
     use_color = fmt in TEXT_FORMATS and (color == "always" or (
@@ -169,7 +171,13 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
     from torchlint.workspace.discovery import discover
     from torchlint.runner import FixMode, check_files
 
-    files, problems = discover(paths, settings)
+    try:
+        files, problems = discover(paths, settings, resolver)
+        for f in files:  # read (and check) every configuration in use before any file is checked
+            resolver.for_path(f)
+    except ConfigError as e:
+        _fail(str(e))
+        return
     if show_files:
         for f in sorted(str(p) for p in files):
             click.echo(f)
@@ -178,7 +186,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
         sys.exit(2 if problems else 0)
     progress, finish = _progress(len(files), fmt, quiet)
     try:
-        results = check_files(files, settings, progress=progress,
+        results = check_files(files, settings, progress=progress, settings_for=resolver.for_path,
                               mode=FixMode(fix=fix or diff, unsafe=bool(settings.unsafe_fixes), diff=diff,
                                            add_noqa=add_noqa))
     finally:
@@ -242,41 +250,6 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
         _report(diags, _with_cells(sources), settings, extra_fmt, False, extra_path, quiet, False,
                 applied=applied if fix else None, files=files)
     sys.exit(policy.code(diags, applied, internal))
-
-
-def _show_settings(settings) -> None:
-    """The resolved settings, one ``key = value`` line each, in the configuration's own key names."""
-    import json
-
-    def show(v):
-        if isinstance(v, (frozenset, set)):
-            v = sorted(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        elif v is None or isinstance(v, (str, bool, int, dict)):
-            pass
-        else:
-            v = str(v)
-        return json.dumps(v)
-
-    pfi = {glob: sorted(codes) for glob, codes in settings.per_file_ignores}
-    rows = [
-        ("config-file", str(settings.config_file) if settings.config_file else None),
-        ("project-root", str(settings.project_root)),
-        ("select", settings.select),
-        ("per-file-ignores", pfi),
-        ("exclude", settings.exclude),
-        ("extend-exclude", settings.extend_exclude),
-        ("respect-gitignore", settings.respect_gitignore),
-        ("force-exclude", settings.force_exclude),
-        ("unsafe-fixes", settings.unsafe_fixes),
-        ("output-format", settings.output_format),
-        ("cache-dir", str(settings.cache_dir) if settings.cache_dir else None),
-        ("no-cache", settings.no_cache),
-        ("jobs", settings.jobs),
-    ]
-    for key, value in rows:
-        click.echo(f"{key} = {show(value)}")
 
 
 def _parse_formats(values) -> list:

@@ -232,9 +232,15 @@ def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResu
 
 
 def check_files(files: list, settings: Settings, *, progress: Optional[Callable] = None,
-                mode: FixMode = FixMode()) -> list:
-    """Check ``files`` and return one :class:`FileResult` per file, in the order of ``files``."""
+                mode: FixMode = FixMode(), settings_for: Optional[Callable] = None) -> list:
+    """Check ``files`` and return one :class:`FileResult` per file, in the order of ``files``.
+
+    ``settings_for(path)`` gives each file its own settings (its closest configuration); without it
+    every file gets ``settings``.  ``settings`` (the run's) decides where the cache is and the jobs.
+    """
     trig = triggers(settings.select)
+    trig_by_select = {settings.select: trig}
+    file_settings: dict = {}  # index -> the file's settings, where they are not the run's
     results: list = [None] * len(files)
     todo: list = []  # (index, path, data, key, rules)
     done = 0
@@ -250,6 +256,12 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
 
     for i, path in enumerate(files):
         path = Path(path)
+        fs = settings_for(path) if settings_for is not None else settings
+        if fs is not settings:
+            file_settings[i] = fs
+        if fs.select not in trig_by_select:
+            trig_by_select[fs.select] = triggers(fs.select)
+        trig = trig_by_select[fs.select]
         try:
             size = path.stat().st_size
             if size > MAX_READ_BYTES:
@@ -280,7 +292,7 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
             if cache is None:
                 from torchlint.workspace import cache
             try:
-                key = cache.key_for(data, settings, extra=",".join(sorted(_per_file_codes(path, settings))))
+                key = cache.key_for(data, fs, extra=",".join(sorted(_per_file_codes(path, fs))))
                 hit = cache.get(settings, key)
             except Exception as e:  # never let the cache break a run
                 cache.warn(f"cache lookup failed: {type(e).__name__}: {e}")
@@ -302,10 +314,10 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
     jobs = settings.jobs or _usable_cores()
     work = sum(len(t[2]) for t in todo)
     if jobs > 1 and len(todo) >= POOL_MIN_FILES and work >= POOL_MIN_BYTES:
-        _run_pool(todo, settings, mode, min(jobs, len(todo)), finished)
+        _run_pool(todo, settings, mode, min(jobs, len(todo)), finished, file_settings)
     else:
         for i, path, data, key, rules in todo:
-            finished(i, lint_file(path, data, settings, mode, rules))
+            finished(i, lint_file(path, data, file_settings.get(i, settings), mode, rules))
     return results
 
 
@@ -354,7 +366,7 @@ def _pool_context():
     return None, _worker_init
 
 
-def _run_pool(todo, settings, mode, workers: int, finished) -> None:
+def _run_pool(todo, settings, mode, workers: int, finished, file_settings=None) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -363,8 +375,8 @@ def _run_pool(todo, settings, mode, workers: int, finished) -> None:
     order = sorted(todo, key=lambda t: (-len(t[2]), t[0]))
     failed = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init) as pool:
-        futures = {pool.submit(_worker, (str(p), data, settings, mode, rules)): (i, p, data, rules)
-                   for i, p, data, key, rules in order}
+        futures = {pool.submit(_worker, (str(p), data, (file_settings or {}).get(i, settings), mode, rules)):
+                   (i, p, data, rules) for i, p, data, key, rules in order}
         for fut in as_completed(futures):
             i, p, data, rules = futures[fut]
             try:
@@ -380,7 +392,8 @@ def _run_pool(todo, settings, mode, workers: int, finished) -> None:
     for i, p, data, rules in sorted(failed, key=lambda t: t[0]):
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init) as pool:
             try:
-                res = pool.submit(_worker, (str(p), data, settings, mode, rules)).result()
+                res = pool.submit(_worker, (str(p), data, (file_settings or {}).get(i, settings), mode,
+                                            rules)).result()
             except Exception as e:
                 res = FileResult(Path(p), parsed=True, error=_internal(
                     p, "checking this file (the worker process died)", e))

@@ -1,7 +1,9 @@
-"""Resolved settings for one run (after the CLI and the config file are merged).
+"""Resolved settings: the command line merged over one configuration file (and what it extends).
 
-``torchlint.workspace.config`` builds this from ``pyproject.toml``/``torchlint.toml`` and
-the command line; the runner, the fixer and the reporters only read it.
+``torchlint.workspace.config`` builds one per configuration file in use (each
+file checked gets the settings of its closest configuration, as in Ruff), and
+one for the run as a whole (output format, cache, jobs); the runner, the fixer
+and the reporters only read them.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class Settings:
     output_format: str = "full"
     project_root: Path = field(default_factory=Path.cwd)
     config_file: Path | None = None
+    extends: tuple[Path, ...] = ()  # the files config_file extends (``extend = ...``), the base first
     cache_dir: Path | None = None  # None: <project_root>/.torchlint_cache
     no_cache: bool = False
     jobs: int | None = None  # None: number of usable cores

@@ -1,20 +1,28 @@
-"""Configuration: ``[tool.torchlint]`` in the closest ``pyproject.toml``, or ``torchlint.toml``.
+"""Configuration, resolved per file as Ruff does.
 
-The closest file wins, searching from the first path given (or the current
-directory) upwards; a ``pyproject.toml`` without a ``[tool.torchlint]`` table is
-skipped.  Command-line options override the file.  Every error names the file,
-the key and what would have been valid, and makes the CLI exit with 2.
+Each file gets the settings of its closest configuration: searching from the
+file's directory upwards, a ``torchlint.toml`` or a ``pyproject.toml`` with a
+``[tool.torchlint]`` table (a ``pyproject.toml`` without one is skipped).  A
+file with no configuration above it gets the settings of the current
+directory's.  ``extend = "../pyproject.toml"`` inherits another file: its keys
+first, then this file's on top (``select`` starts over, ``extend-select`` and
+``ignore`` add and remove, ``extend-exclude`` accumulates, every other key is
+replaced).  ``--config PATH`` gives every file one configuration, ``--isolated``
+none; command-line options override whatever file applies.  Every error names
+the file, the key and what would have been valid, and makes the CLI exit with 2.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from dataclasses import replace
 from typing import Iterable, Optional
 
 from torchlint.settings import OUTPUT_FORMATS, Settings
 
 KEYS = {
-    "select": list, "ignore": list, "extend-select": list, "per-file-ignores": dict, "exclude": list,
+    "extend": str, "select": list, "ignore": list, "extend-select": list, "per-file-ignores": dict, "exclude": list,
     "extend-exclude": list, "respect-gitignore": bool, "force-exclude": bool, "unsafe-fixes": bool,
     "output-format": str, "cache-dir": str,
 }
@@ -64,23 +72,36 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def find_config(start: Path) -> Optional[Path]:
-    start = start.resolve()
+def _is_config(d: Path) -> Optional[Path]:
+    """The configuration file in directory ``d`` (``torchlint.toml`` first), or None."""
+    tl = d / "torchlint.toml"
+    if tl.is_file():
+        return tl
+    pp = d / "pyproject.toml"
+    if pp.is_file() and "torchlint" in _load_toml(pp).get("tool", {}):
+        return pp
+    return None
+
+
+def find_config(start: Path, _memo: Optional[dict] = None) -> Optional[Path]:
+    """The closest configuration file for ``start`` (a file or directory), searching upwards."""
+    start = Path(start).resolve()
     if start.is_file():
         start = start.parent
+    memo = {} if _memo is None else _memo
+    walked = []
+    found = None
     for d in [start, *start.parents]:
-        tl = d / "torchlint.toml"
-        if tl.is_file():
-            return tl
-        pp = d / "pyproject.toml"
-        if pp.is_file():
-            try:
-                data = _load_toml(pp)
-            except ConfigError:
-                raise
-            if "torchlint" in data.get("tool", {}):
-                return pp
-    return None
+        if d in memo:
+            found = memo[d]
+            break
+        walked.append(d)
+        found = _is_config(d)
+        if found is not None:
+            break
+    for d in walked:
+        memo[d] = found
+    return found
 
 
 def read_config(path: Path) -> dict:
@@ -103,6 +124,9 @@ def read_config(path: Path) -> dict:
         if want is list and not all(isinstance(v, str) for v in value):
             bad = next(v for v in value if not isinstance(v, str))
             raise ConfigError(f"{where}: '{key}' must be {_KIND[list]}, got the item {_toml_repr(bad)}")
+    if "extend" in table and not (path.parent / table["extend"]).is_file():
+        raise ConfigError(f"{where}: 'extend' names {table['extend']!r}, which is not a file "
+                          f"(a path relative to {shown})")
     if "output-format" in table and table["output-format"] not in OUTPUT_FORMATS:
         raise ConfigError(f"{where}: 'output-format' is {table['output-format']!r}; valid values are: {', '.join(OUTPUT_FORMATS)}")
     pfi = table.get("per-file-ignores", {})
@@ -138,54 +162,161 @@ def expand(selectors: Iterable[str], where: str = "--select") -> set:
     return out
 
 
-def build_settings(
-    paths: list,
-    *,
-    config: Optional[str] = None,
-    isolated: bool = False,
-    select=None, ignore=None, extend_select=None,
-    exclude=None, extend_exclude=None,
-    respect_gitignore: Optional[bool] = None,
-    force_exclude: Optional[bool] = None,
-    unsafe_fixes: Optional[bool] = None,
-    output_format: Optional[str] = None,
-    cache_dir: Optional[str] = None,
-    no_cache: bool = False,
-    jobs: Optional[int] = None,
-) -> Settings:
+def _rebase(pattern: str, defined_in: Path, root: Path) -> str:
+    """A glob written relative to ``defined_in``, rewritten relative to ``root`` (for ``extend``).
+
+    Bare names (``"__init__.py"``, ``"*.pyi"``) and ``**/`` globs match anywhere and stay as they are.
+    """
+    if defined_in == root or "/" not in pattern.rstrip("/") or pattern.startswith("**/"):
+        return pattern
+    try:  # the usual case: the base configuration is in a parent directory
+        prefix = root.relative_to(defined_in).as_posix() + "/"
+        return pattern[len(prefix):] if pattern.startswith(prefix) else pattern
+    except ValueError:
+        pass
+    try:
+        return defined_in.relative_to(root).as_posix() + "/" + pattern
+    except ValueError:
+        return pattern
+
+
+def load_chain(path: Path) -> list:
+    """[(directory, table, file)] for ``path`` and the files it extends, the base first."""
+    chain: list = []
+    seen: set = set()
+    cur = Path(path)
+    while True:
+        key = cur.resolve()
+        if key in seen:
+            raise ConfigError(f"{_display(cur)}: 'extend' loops back to {_display(chain[-1][2])}")
+        seen.add(key)
+        table = read_config(cur)
+        chain.append((key.parent, table, cur))
+        if "extend" not in table:
+            break
+        cur = cur.parent / table["extend"]
+    return list(reversed(chain))
+
+
+def merge_chain(chain: list, root: Path) -> dict:
+    """One table from a ``load_chain`` result, its globs relative to ``root``, ``cache-dir`` absolute.
+
+    Selection keys are kept per layer under ``"layers"``: each layer's ``select`` starts over."""
+    out: dict = {"layers": []}
+    for directory, table, _ in chain:
+        out["layers"].append({k: table[k] for k in ("select", "extend-select", "ignore") if k in table})
+        for key, value in table.items():
+            if key in ("select", "extend-select", "ignore", "extend"):
+                continue
+            if key in ("exclude", "extend-exclude"):
+                value = [_rebase(v, directory, root) for v in value]
+                if key == "extend-exclude":
+                    value = out.get(key, []) + value
+            elif key == "per-file-ignores":
+                value = {_rebase(g, directory, root): codes for g, codes in value.items()}
+            elif key == "cache-dir":
+                value = str(directory / value)
+            out[key] = value
+    return out
+
+
+_CLI_KEYS = ("select", "ignore", "extend_select", "exclude", "extend_exclude", "respect_gitignore", "force_exclude",
+             "unsafe_fixes", "output_format", "cache_dir", "no_cache", "jobs")
+
+
+class Resolver:
+    """Settings for each path: its closest configuration file's, with the command line on top.
+
+    ``run`` holds the settings of the run as a whole (output format, cache, jobs): those of the
+    current directory's configuration, or of ``--config``, or the defaults with ``--isolated``.
+    """
+
+    def __init__(self, *, config: Optional[str] = None, isolated: bool = False, cwd: Optional[Path] = None, **cli):
+        unknown = set(cli) - set(_CLI_KEYS)
+        if unknown:
+            raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
+        self.cli = cli
+        self.isolated = isolated
+        self.cwd = Path(cwd or Path.cwd()).resolve()
+        self._found: dict = {}  # directory -> its closest configuration file (or None)
+        self._settings: dict = {}  # configuration file (or None) -> Settings
+        self.fixed: Optional[Path] = None  # --config: one file for every path
+        if not isolated and config:
+            self.fixed = Path(config)
+            if not self.fixed.is_file():
+                raise ConfigError(f"--config: {config}: no such file")
+        self._run: Optional[Settings] = None
+
+    @property
+    def run(self) -> Settings:
+        """The current directory's settings (read when first asked for)."""
+        if self._run is None:
+            self._run = self._for_config(self.config_for(self.cwd))
+        return self._run
+
+    def config_for(self, path) -> Optional[Path]:
+        """The configuration file that applies to ``path``, or None."""
+        if self.isolated:
+            return None
+        if self.fixed is not None:
+            return self.fixed
+        p = Path(path)
+        if not p.exists():  # a path that does not exist (yet): its nearest existing parent decides
+            p = next((a for a in Path(os.path.abspath(p)).parents if a.exists()), self.cwd)
+        return find_config(p, self._found)
+
+    def for_path(self, path) -> Settings:
+        """The settings for the file or directory ``path``."""
+        cfg = self.config_for(path)
+        if cfg is None and not self.isolated and self.fixed is None:
+            return self.run  # no configuration above it: the current directory's settings, as in Ruff
+        return self._for_config(cfg)
+
+    def _for_config(self, cfg: Optional[Path]) -> Settings:
+        key = cfg.resolve() if cfg is not None else None
+        if key not in self._settings:
+            self._settings[key] = _settings(cfg, **self.cli)
+        return self._settings[key]
+
+
+def _select(layers: list, cli: dict) -> frozenset:
     from torchlint.registry import all_rules
 
-    table: dict = {}
-    config_file: Optional[Path] = None
-    if not isolated:
-        if config:
-            config_file = Path(config)
-            if not config_file.is_file():
-                raise ConfigError(f"--config: {config}: no such file")
-        else:
-            first = Path(paths[0]) if paths else Path.cwd()
-            config_file = find_config(first if first.exists() else Path.cwd())
-        if config_file is not None:
-            table = read_config(config_file)
-    root = config_file.parent.resolve() if config_file else Path.cwd().resolve()
+    selected = {r.code for r in all_rules() if r.default}
+    for layer, where in [*((layer, None) for layer in layers), (
+            {"select": cli.get("select") or [], "extend-select": cli.get("extend_select") or [],
+             "ignore": cli.get("ignore") or []}, "--")]:
+        name = (lambda k: f"--{k}") if where else (lambda k: k)
+        if layer.get("select"):
+            selected = expand(layer["select"], name("select"))
+        elif "select" in layer and where is None:
+            selected = set()  # select = [] in a file: nothing, then what extend-select adds
+        selected |= expand(layer.get("extend-select", []), name("extend-select"))
+        selected -= expand(layer.get("ignore", []), name("ignore"))
+    return frozenset(selected)
 
-    if select:
-        selected = expand(select, "--select")
-    elif "select" in table:
-        selected = expand(table["select"], "select")
+
+def _settings(config_file: Optional[Path], *, select=None, ignore=None, extend_select=None, exclude=None,
+              extend_exclude=None, respect_gitignore=None, force_exclude=None, unsafe_fixes=None,
+              output_format=None, cache_dir=None, no_cache=False, jobs=None) -> Settings:
+    table: dict = {"layers": []}
+    extends: tuple = ()
+    if config_file is not None:
+        root = config_file.parent.resolve()
+        chain = load_chain(config_file)
+        table = merge_chain(chain, root)
     else:
-        selected = {r.code for r in all_rules() if r.default}
-    selected |= expand(table.get("extend-select", []), "extend-select")
-    selected |= expand(extend_select or [], "--extend-select")
-    selected -= expand(table.get("ignore", []), "ignore") if not select else set()
-    selected -= expand(ignore or [], "--ignore")
-
-    pfi = tuple((glob, frozenset(expand(codes, f"per-file-ignores {glob!r}"))) for glob, codes in table.get("per-file-ignores", {}).items())
+        root = Path.cwd().resolve()
+    if config_file is not None and len(chain) > 1:
+        extends = tuple(f for _, _, f in chain[:-1])
+    selected = _select(table["layers"], {"select": select, "ignore": ignore, "extend_select": extend_select})
+    pfi = tuple((glob, frozenset(expand(codes, f"per-file-ignores {glob!r}")))
+                for glob, codes in table.get("per-file-ignores", {}).items())
     fmt = output_format or table.get("output-format", "full")
     if fmt not in OUTPUT_FORMATS:
         raise ConfigError(f"--output-format: {fmt!r} is not one of {', '.join(OUTPUT_FORMATS)}")
     return Settings(
-        select=frozenset(selected),
+        select=selected,
         per_file_ignores=pfi,
         exclude=tuple(exclude) if exclude else tuple(table.get("exclude", DEFAULT_EXCLUDES)),
         extend_exclude=tuple(table.get("extend-exclude", ())) + tuple(extend_exclude or ()),
@@ -195,8 +326,53 @@ def build_settings(
         output_format=fmt,
         project_root=root,
         config_file=config_file,
-        cache_dir=Path(cache_dir) if cache_dir else (root / table["cache-dir"] if "cache-dir" in table else None),
+        extends=extends,
+        cache_dir=Path(cache_dir) if cache_dir else (Path(table["cache-dir"]) if "cache-dir" in table else None),
         no_cache=no_cache,
         jobs=jobs,
     )
 
+
+def build_resolver(*, config: Optional[str] = None, isolated: bool = False, **cli) -> Resolver:
+    """A :class:`Resolver` for this command line (``select=``, ``ignore=``, ... as :func:`build_settings`)."""
+    return Resolver(config=config, isolated=isolated, **cli)
+
+
+def build_settings(paths: list, *, config: Optional[str] = None, isolated: bool = False, **cli) -> Settings:
+    """The settings for the first of ``paths`` (or the current directory)."""
+    resolver = Resolver(config=config, isolated=isolated, **cli)
+    first = Path(paths[0]) if paths else Path.cwd()
+    return resolver.for_path(first)
+
+
+def show_settings(settings: Settings) -> str:
+    """``--show-settings``: one ``key = value`` line each, in the configuration's own key names; the first
+    names the configuration file in force (for the path asked about), the second what it extends."""
+    import json
+
+    def show(v):
+        if isinstance(v, (frozenset, set)):
+            v = sorted(v)
+        elif isinstance(v, tuple):
+            v = [str(x) for x in v]
+        elif not (v is None or isinstance(v, (str, bool, int, dict))):
+            v = str(v)
+        return json.dumps(v)
+
+    rows = [
+        ("config-file", str(settings.config_file) if settings.config_file else None),
+        ("extends", settings.extends),
+        ("select", settings.select),
+        ("project-root", str(settings.project_root)),
+        ("per-file-ignores", {glob: sorted(codes) for glob, codes in settings.per_file_ignores}),
+        ("exclude", settings.exclude),
+        ("extend-exclude", settings.extend_exclude),
+        ("respect-gitignore", settings.respect_gitignore),
+        ("force-exclude", settings.force_exclude),
+        ("unsafe-fixes", settings.unsafe_fixes),
+        ("output-format", settings.output_format),
+        ("cache-dir", str(settings.cache_dir) if settings.cache_dir else None),
+        ("no-cache", settings.no_cache),
+        ("jobs", settings.jobs),
+    ]
+    return "".join(f"{key} = {show(value)}\n" for key, value in rows)

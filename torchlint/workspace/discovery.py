@@ -2,10 +2,13 @@
 
 Directories are walked (symlinked directories too, with loops detected),
 pruning default and configured excludes and, unless ``respect-gitignore`` is
-off, what ``.gitignore`` files say (matched with the ``pathspec`` library).
-Explicitly named files are always checked, unless ``force-exclude`` is set
-(pre-commit passes every staged file explicitly).  Problems are returned as
-diagnostics; discovery never raises for a bad path.
+off, what git ignores: ``.gitignore`` files, the repository's
+``.git/info/exclude`` and the user's ``core.excludesFile`` (matched with the
+``pathspec`` library).  An entry of a directory is judged by that directory's
+settings (its closest configuration file), so a sub-project's own excludes hold
+below it.  Explicitly named files are always checked, unless ``force-exclude``
+is set (pre-commit passes every staged file explicitly).  Problems are returned
+as diagnostics; discovery never raises for a bad path.
 """
 from __future__ import annotations
 
@@ -26,12 +29,77 @@ def io_error(path, message: str) -> Diagnostic:
                       location=Location(1, 1), end_location=Location(1, 1))
 
 
+def _read_spec(path: Path):
+    """The gitignore patterns in ``path`` as a pathspec, or None (no such file, or nothing usable)."""
+    try:
+        if not path.is_file():
+            return None
+        import pathspec
+
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (OSError, ImportError):
+        return None
+
+
+def _git_dir(worktree: Path) -> Optional[Path]:
+    """The repository directory of a work tree: ``.git``, or where a ``.git`` file points (worktrees,
+    submodules); for a linked worktree, the common directory that holds ``info/exclude``."""
+    dot = worktree / ".git"
+    if dot.is_dir():
+        return dot
+    try:
+        text = dot.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    first = text.splitlines()[0] if text else ""
+    if not first.startswith("gitdir:"):
+        return None
+    gitdir = (worktree / first[len("gitdir:"):].strip()).resolve()
+    try:
+        common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+        return (gitdir / common).resolve()
+    except OSError:
+        return gitdir
+
+
+def _global_excludes_file(worktree: Path) -> Optional[Path]:
+    """``core.excludesFile`` as git sees it in ``worktree`` (any config level), else git's default,
+    ``$XDG_CONFIG_HOME/git/ignore`` (``~/.config/git/ignore``)."""
+    import subprocess
+
+    try:
+        r = subprocess.run(["git", "config", "--path", "--get", "core.excludesFile"], cwd=worktree,
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode == 0 and r.stdout.strip():
+            return (worktree / os.path.expanduser(r.stdout.strip())).resolve()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(xdg) / "git" / "ignore"
+
+
+_REPO_SPECS: dict = {}  # work tree -> [specs of .git/info/exclude and core.excludesFile]
+
+
+def _repo_specs(worktree: Path) -> list:
+    key = str(worktree)
+    if key not in _REPO_SPECS:
+        gitdir = _git_dir(worktree)
+        files = [gitdir / "info" / "exclude"] if gitdir is not None else []
+        if gitdir is not None:
+            files.append(_global_excludes_file(worktree))
+        _REPO_SPECS[key] = [spec for spec in (_read_spec(f) for f in files if f is not None) if spec is not None]
+    return _REPO_SPECS[key]
+
+
 class _Matcher:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, specs: Optional[dict] = None):
         self.root = settings.project_root
         self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
         self.gitignore = settings.respect_gitignore
-        self._specs: dict = {}
+        self.force_exclude = settings.force_exclude
+        self._specs: dict = {} if specs is None else specs
 
     def _rel(self, path: Path) -> str:
         try:
@@ -50,33 +118,23 @@ class _Matcher:
     def _spec(self, directory: Path):
         key = str(directory)
         if key not in self._specs:
-            spec = None
-            gi = directory / ".gitignore"
-            if gi.is_file():
-                try:
-                    import pathspec
-
-                    lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
-                except (OSError, ImportError):
-                    spec = None
-            self._specs[key] = spec
+            self._specs[key] = _read_spec(directory / ".gitignore")
         return self._specs[key]
 
     def ignored(self, path: Path, is_dir: bool, parents: list) -> bool:
         if not self.gitignore:
             return False
         path = Path(os.path.abspath(path))
-        for d in parents:
+        for i, d in enumerate(parents):
             d = Path(os.path.abspath(d))
-            spec = self._spec(d)
-            if spec is None:
-                continue
+            specs = [self._spec(d)]
+            if i == 0 and (d / ".git").exists():  # the work tree's root: the repository-wide excludes too
+                specs += _repo_specs(d)
             try:
-                rel = path.relative_to(d).as_posix()
+                rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
             except ValueError:
                 continue
-            if spec.match_file(rel + ("/" if is_dir else "")):
+            if any(spec is not None and spec.match_file(rel) for spec in specs):
                 return True
         return False
 
@@ -96,9 +154,32 @@ def _git_parents(start: Path, root: Path) -> list:
     return [cur]
 
 
-def discover(paths: list, settings: Settings) -> tuple:
-    """Return (sorted unique files, diagnostics for paths that could not be used)."""
-    matcher = _Matcher(settings)
+class _Matchers:
+    """One :class:`_Matcher` per configuration in use; with a resolver, each directory's own."""
+
+    def __init__(self, settings: Settings, resolver=None):
+        self.settings = settings
+        self.resolver = resolver
+        self.specs: dict = {}  # .gitignore specs, shared: they do not depend on the settings
+        self._by_settings: dict = {}
+
+    def for_settings(self, settings: Settings) -> _Matcher:
+        key = id(settings)
+        if key not in self._by_settings:
+            self._by_settings[key] = (settings, _Matcher(settings, self.specs))
+        return self._by_settings[key][1]
+
+    def for_path(self, path: Path) -> _Matcher:
+        return self.for_settings(self.resolver.for_path(path) if self.resolver is not None else self.settings)
+
+
+def discover(paths: list, settings: Settings, resolver=None) -> tuple:
+    """Return (sorted unique files, diagnostics for paths that could not be used).
+
+    ``resolver`` (a :class:`torchlint.workspace.config.Resolver`) gives each directory and named
+    file its own settings; without it ``settings`` holds everywhere.
+    """
+    matchers = _Matchers(settings, resolver)
     files: dict = {}
     problems: list = []
     for raw in paths:
@@ -107,26 +188,29 @@ def discover(paths: list, settings: Settings) -> tuple:
             problems.append(io_error(p, f"{raw}: No such file or directory"))
             continue
         if p.is_file() or (p.exists() and not p.is_dir()):
-            if settings.force_exclude and (matcher.excluded(p) or any(matcher.excluded(a) for a in p.parents)
-                                           or matcher.ignored(p, False, _git_parents(p.parent, settings.project_root))):
+            matcher = matchers.for_path(p)
+            if matcher.force_exclude and (matcher.excluded(p) or any(matcher.excluded(a) for a in p.parents)
+                                          or matcher.ignored(p, False, _git_parents(p.parent, matcher.root))):
                 continue
             files[os.path.normpath(str(p))] = p
             continue
         if not p.exists():
             problems.append(io_error(p, f"{raw}: broken symbolic link"))
             continue
-        if settings.force_exclude and matcher.excluded(p) and str(raw) not in (".", "./"):
+        matcher = matchers.for_path(p)
+        if matcher.force_exclude and matcher.excluded(p) and str(raw) not in (".", "./"):
             continue
-        _walk(p, matcher, files, problems, _git_parents(p, settings.project_root))
+        _walk(p, matchers, files, problems, _git_parents(p, matcher.root))
     ordered = [files[k] for k in sorted(files)]
     return ordered, problems
 
 
-def _walk(top: Path, matcher: _Matcher, files: dict, problems: list, parents: list) -> None:
+def _walk(top: Path, matchers: _Matchers, files: dict, problems: list, parents: list) -> None:
     seen: set = set()
     stack = [(top, parents)]
     while stack:
         directory, dparents = stack.pop()
+        matcher = matchers.for_path(directory)
         try:
             st = directory.stat()
         except OSError as e:
