@@ -56,6 +56,8 @@ class Session:
         await asyncio.wait_for(self.client.shutdown_async(None), TIMEOUT)
         self.client.exit(None)
         await asyncio.wait_for(self.client._server.wait(), TIMEOUT)
+        errors = (await self.client._server.stderr.read()).decode(errors="replace")
+        assert "Traceback" not in errors and "Error" not in errors, errors  # no handler failed
 
     async def wait(self, uri, pred=lambda diags: True):
         """The diagnostics of ``uri`` once ``pred`` holds for them.

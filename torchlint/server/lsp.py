@@ -137,6 +137,18 @@ class TorchlintServer(LanguageServer):
         return state.task
 
     async def _run(self, state: DocState, delay: float) -> Optional[Result]:
+        try:
+            return await self._run_once(state, delay)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a bug of ours: say so in the editor's log, keep serving
+            log.exception("torchlint: checking %s failed", state.key)
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Error, f"torchlint: internal error while checking {state.key}: "
+                                         f"{type(e).__name__}: {e}; please report this"))
+            return None
+
+    async def _run_once(self, state: DocState, delay: float) -> Optional[Result]:
         if delay:
             await asyncio.sleep(delay)
         view = self.view_of(state)
@@ -151,13 +163,10 @@ class TorchlintServer(LanguageServer):
             cancel = threading.Event()
             state.cancel = cancel
             loop = asyncio.get_running_loop()
-            try:
-                result = await loop.run_in_executor(self.executor, analyse, view.source, path, settings,
-                                                    state.parser, cancel)
-            except Cancelled:
-                return None
-            if cancel.is_set() or self.docs.get(state.key) is not state:
-                return None
+            result = await loop.run_in_executor(self.executor, _analyse_job, view.source, path, settings,
+                                                state.parser, cancel)
+            if result is None or cancel.is_set() or self.docs.get(state.key) is not state:
+                return None  # a newer edit (or closing the document) made this run stale
         state.result, state.view = result, view
         self.publish(state)
         if result.ctx is not None and result._query is None:
@@ -182,8 +191,10 @@ class TorchlintServer(LanguageServer):
             task = self.schedule(key, 0, state.notebook)
         try:
             await asyncio.shield(task)
-        except asyncio.CancelledError:  # superseded by a newer edit: wait for that one
-            return await self.current(key)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # this request itself was cancelled ($/cancelRequest)
+            return await self.current(key)  # the run was superseded by a newer edit: wait for that one
         if state.result is not None and state.result.source == view.source:
             return state.result, state.view
         return None, None
@@ -218,6 +229,14 @@ class TorchlintServer(LanguageServer):
         self.settings.clear()
         for key, state in list(self.docs.items()):
             self.schedule(key, 0, state.notebook)
+
+
+def _analyse_job(source, path, settings, parser, cancel) -> Optional[Result]:
+    """The worker's job: a Result, or None when a newer edit cancelled it (no BaseException crosses threads)."""
+    try:
+        return analyse(source, path, settings, parser, cancel)
+    except Cancelled:
+        return None
 
 
 server = TorchlintServer()
