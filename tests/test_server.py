@@ -40,9 +40,17 @@ class Session:
         def _message(ls, params):
             self.messages.append(params.message)
 
-    async def start(self, init_options=None, resolve=False):
+    async def start(self, init_options=None, resolve=False, watch=False):
         await self.client.start_io(sys.executable, "-m", "torchlint", "server", cwd=str(self.cwd))
+        self.registrations: list = []
+
+        @self.client.feature(t.CLIENT_REGISTER_CAPABILITY)
+        def _register(ls, params):
+            self.registrations.extend(params.registrations)
+
         caps = t.ClientCapabilities(
+            workspace=t.WorkspaceClientCapabilities(did_change_watched_files=t.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=watch)),
             notebook_document=t.NotebookDocumentClientCapabilities(
                 synchronization=t.NotebookDocumentSyncClientCapabilities()),
             text_document=t.TextDocumentClientCapabilities(code_action=t.CodeActionClientCapabilities(
@@ -294,6 +302,20 @@ def test_configuration_file_change_takes_effect_without_restart(tmp_path):
         assert any("unknown key 'selec'" in m for m in s.messages)
 
     run(tmp_path, scenario)
+
+
+def test_the_server_asks_to_watch_configuration_files(tmp_path):
+    async def scenario(s: Session):
+        for _ in range(100):
+            if s.registrations:
+                break
+            await asyncio.sleep(0.1)
+        [reg] = s.registrations
+        assert reg.method == t.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        globs = {w["globPattern"] for w in reg.register_options["watchers"]}
+        assert globs == {"**/pyproject.toml", "**/torchlint.toml"}
+
+    run(tmp_path, scenario, watch=True)
 
 
 def test_editor_settings_from_initialization_options(tmp_path):
