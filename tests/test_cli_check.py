@@ -232,7 +232,7 @@ def test_cache_is_used_and_clean_removes_it(proj):
     for entry in cache.rglob("*.json"):
         entry.write_text("{corrupt")
     r3 = tl("check", "pkg", "--output-format", "json", cwd=proj)
-    assert r3.stdout == r1.stdout and "ignoring unreadable cache entry" in r3.stderr
+    assert r3.stdout == r1.stdout and "ignoring unreadable cache index" in r3.stderr
     assert "Removed" in tl("clean", cwd=proj).stdout and not cache.exists()
     tl("check", "pkg", "--no-cache", cwd=proj)
     assert not cache.exists()

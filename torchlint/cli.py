@@ -186,7 +186,7 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
         sys.exit(2 if problems else 0)
     progress, finish = _progress(len(files), fmt, quiet)
     try:
-        results = check_files(files, settings, progress=progress, settings_for=resolver.for_path,
+        results = check_files(files, settings, progress=progress, settings_for=resolver.for_path, roots=paths,
                               mode=FixMode(fix=fix or diff, unsafe=bool(settings.unsafe_fixes), diff=diff,
                                            add_noqa=add_noqa))
     finally:

@@ -1,12 +1,14 @@
 """Check files: prefilter, cache, parse and analyse (in parallel), suppress, fix.
 
-Per file: read the bytes; if none of the selected rules' trigger words occurs
-in them (:mod:`torchlint.workspace.prefilter`), the file is done: never decoded, never
-parsed, and libcst is never imported for it.  Otherwise look the file up in the
-content cache (:mod:`torchlint.workspace.cache`); on a miss, decode it (PEP 263 cookie or
+Per file: look it up in the project's cache index (:mod:`torchlint.workspace.index`),
+by its ``stat`` first (a hit is not even read), then by the hash of its bytes.
+On a miss, if none of the selected rules' trigger words occurs in the bytes
+(:mod:`torchlint.workspace.prefilter`), the file is done: never decoded, never
+parsed, and libcst is never imported for it.  Otherwise decode it (PEP 263 cookie or
 BOM), lint it with the rules whose triggers occur in it, apply ``# noqa`` and
-per-file-ignores, and store the result.  Files that need parsing go to a
-process pool when there is enough work to pay for it.  Results come back in the
+per-file-ignores; the index records the result, and is written once at the end.
+Files that need parsing go to a process pool when there is enough work to pay
+for it.  Results come back in the
 order of the input, whatever order the workers finish in, and are the same for
 any number of jobs, with or without the cache.
 
@@ -232,21 +234,26 @@ def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResu
 
 
 def check_files(files: list, settings: Settings, *, progress: Optional[Callable] = None,
-                mode: FixMode = FixMode(), settings_for: Optional[Callable] = None) -> list:
+                mode: FixMode = FixMode(), settings_for: Optional[Callable] = None, roots=()) -> list:
     """Check ``files`` and return one :class:`FileResult` per file, in the order of ``files``.
 
     ``settings_for(path)`` gives each file its own settings (its closest configuration); without it
     every file gets ``settings``.  ``settings`` (the run's) decides where the cache is and the jobs.
+    ``roots``: the paths the run was asked to check; the cache index forgets the files under those
+    directories that the run did not see (see :mod:`torchlint.workspace.index`).
     """
-    trig = triggers(settings.select)
-    trig_by_select = {settings.select: trig}
+    trig_by_select: dict = {}  # compiled lazily: a warm run that hits the cache index never loads the rules
     file_settings: dict = {}  # index -> the file's settings, where they are not the run's
     results: list = [None] * len(files)
     todo: list = []  # (index, path, data, key, rules)
     done = 0
     total = len(files)
     use_cache = not (mode.fix or mode.add_noqa) and not settings.no_cache
-    cache = None
+    index = None
+    if use_cache:
+        from torchlint.workspace.index import Index, digest
+
+        index = Index.open(settings)
 
     def tick():
         nonlocal done
@@ -259,15 +266,18 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
         fs = settings_for(path) if settings_for is not None else settings
         if fs is not settings:
             file_settings[i] = fs
-        if fs.select not in trig_by_select:
-            trig_by_select[fs.select] = triggers(fs.select)
-        trig = trig_by_select[fs.select]
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            size = st.st_size
             if size > MAX_READ_BYTES:
                 results[i] = FileResult(path, error=_error(path, "E902", "io-error",
                                                            f"the file is {size:,} bytes; torchlint does not read "
                                                            f"files over {MAX_READ_BYTES:,} bytes"))
+                tick()
+                continue
+            hit = _lookup(index, "by_stat", path, st, fs) if index is not None else None
+            if hit is not None:  # unchanged since the run that stored it: not even read
+                results[i] = hit
                 tick()
                 continue
             data = path.read_bytes()
@@ -276,9 +286,22 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
                                                        f"cannot read the file: {e.strerror or e}"))
             tick()
             continue
+        key = None
+        if index is not None:
+            key = (st, digest(data), fs)
+            hit = _lookup(index, "by_content", path, st, key[1], fs)
+            if hit is not None:
+                results[i] = hit
+                tick()
+                continue
+        trig = trig_by_select.get(fs.select)
+        if trig is None:
+            trig = trig_by_select[fs.select] = triggers(fs.select)
         rules = trig.rules_for(data) if trig else frozenset()
         if not rules:
             results[i] = FileResult(path, parsed=False)
+            if key is not None:
+                index.put(path, *key, results[i])
             tick()
             continue
         if len(data) > MAX_FILE_BYTES:
@@ -287,27 +310,13 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
                                           f"{MAX_FILE_BYTES:,} bytes (exclude it, or split it)"))
             tick()
             continue
-        key = None
-        if use_cache:
-            if cache is None:
-                from torchlint.workspace import cache
-            try:
-                key = cache.key_for(data, fs, extra=",".join(sorted(_per_file_codes(path, fs))))
-                hit = cache.get(settings, key)
-            except Exception as e:  # never let the cache break a run
-                cache.warn(f"cache lookup failed: {type(e).__name__}: {e}")
-                key = hit = None
-            if hit is not None:
-                res = cache.load_result(hit, path)
-                if res is not None:
-                    results[i] = res
-                    tick()
-                    continue
         todo.append((i, path, data, key, rules))
 
     def finished(i, res):
         results[i] = res
-        _store(settings, todo_keys[i], res)
+        key = todo_keys[i]
+        if key is not None:
+            index.put(res.path, *key, res)
         tick()
 
     todo_keys = {i: key for i, _, _, key, _ in todo}
@@ -318,18 +327,20 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
     else:
         for i, path, data, key, rules in todo:
             finished(i, lint_file(path, data, file_settings.get(i, settings), mode, rules))
+    if index is not None:
+        index.save(roots)  # one write, and only when something changed
     return results
 
 
-def _store(settings, key, res: FileResult) -> None:
-    if key is None:
-        return
-    from torchlint.workspace import cache
-
+def _lookup(index, how: str, *args):
+    """A cache index lookup that never breaks the run."""
     try:
-        cache.store_result(settings, key, res)
-    except Exception as e:  # never let the cache break a run
-        cache.warn(f"cannot write the cache: {type(e).__name__}: {e}")
+        return getattr(index, how)(*args)
+    except Exception as e:
+        from torchlint.workspace import cache
+
+        cache.warn(f"cache lookup failed: {type(e).__name__}: {e}")
+        return None
 
 
 # -- process pool plumbing ----------------------------------------------------
