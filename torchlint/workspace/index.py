@@ -134,11 +134,11 @@ class Index:
 
     def settings_id(self, fs) -> str:
         """A short digest of what in a file's settings changes its result."""
-        sid = self._settings_ids.get(id(fs))
-        if sid is None:
+        memo = self._settings_ids.get(id(fs))
+        if memo is None:
             sid = digest(f"{fs.fingerprint()}\0{os.path.abspath(fs.project_root)}".encode())[:12]
-            self._settings_ids[id(fs)] = sid
-        return sid
+            memo = self._settings_ids[id(fs)] = (fs, sid)  # holding fs keeps its id from being reused
+        return memo[1]
 
     # -- lookups ------------------------------------------------------------
 
