@@ -358,3 +358,11 @@ def test_concurrent_writers_merge_their_entries(tmp_path):
     one.save()
     two.save()  # written after `one`: keeps what `one` wrote
     assert sorted(_entries(s)) == ["a.py", "b.py"]
+
+
+def test_a_freed_settings_object_cannot_lend_its_digest_to_another(tmp_path):
+    # the digest is memoised per Settings object; CPython gives a new object the id of one just freed
+    one, other = frozenset({"TL001"}), frozenset({"TL005"})
+    ix = index.Index(_settings(tmp_path), cache.cache_root(_settings(tmp_path)))
+    first = ix.settings_id(Settings(select=one, project_root=tmp_path))  # freed right after the call
+    assert all(ix.settings_id(Settings(select=other, project_root=tmp_path)) != first for _ in range(50))
