@@ -6,17 +6,21 @@
 Measured in one run, alternating the tools round by round (so that machine noise
 hits every tool alike), each command in a fresh process:
 
-* torchlint cold (``--no-cache``) and warm (its cache filled, nothing changed);
+* torchlint cold (``--no-cache``, with its default jobs and with ``--jobs 1``)
+  and warm (its cache filled, nothing changed);
 * torchlint on one file without trigger words, and on one file with a
   ``backward(`` call;
 * the plain ``libcst.parse_module`` floor over the files torchlint hands to LibCST;
 * with ``--vs-ruff``: ``ruff check --select ALL --no-cache``, and Ruff warm;
 * with ``--vs-torchfix``: ``torchfix`` (one run: it is slow).
 
-Reports medians, ratios (to Ruff, and to the LibCST parse floor), peak resident
-memory of the largest process of each tool (``getrusage(RUSAGE_CHILDREN)``), and
-files skipped by the prefilter, checked with ast, and parsed with LibCST.  It also checks that torchlint's
-findings are identical cold, warm, with ``--jobs 1`` and with ``--jobs 2``.
+Reports medians, all the ratios of issue 13 (to Ruff, and to the LibCST parse
+floor) with their targets, peak resident memory of the largest process of
+each tool (``getrusage(RUSAGE_CHILDREN)``), and, from ``benchmarks/stages.py``
+(one process, CPU seconds), the files that reach each stage (prefilter,
+``ast`` gate, LibCST, interpreter) per rule and the CPU time of each stage
+(parse, interpretation, rules).  It also checks that torchlint's findings are
+identical cold, warm, with ``--jobs 1`` and with ``--jobs 2``.
 
 Python bytecode: the tools run with bytecode caching on (as after a ``pip
 install``), even when ``PYTHONDONTWRITEBYTECODE`` is set in this environment;
@@ -44,13 +48,13 @@ WRAPPER = (
     "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
 )
 
-TARGETS = {  # issue 5
-    "torchlint cold / ruff": 1.0,
+TARGETS = {  # issue 13 (and issue 5's, still held)
+    "torchlint cold / ruff": 1.5,
     "torchlint warm / ruff warm": 1.0,
     "torchlint warm (s)": 0.25,
     "torchlint 1 file, no triggers (s)": 0.08,
-    "torchlint 1 file with backward (s)": 0.35,
-    "peak MiB per process": 150,
+    "torchlint 1 file with backward (s)": 0.25,
+    "torchlint peak MiB, one process": 150,
 }
 
 
@@ -66,18 +70,13 @@ def python_files(root: Path) -> list:
     return sorted(p for p in root.rglob("*.py") if not skip & set(p.parts))
 
 
-def has_sites(path: Path) -> bool:
-    """Whether the site gate (torchlint.analysis.sites) sends this file to LibCST for some default rule."""
-    import ast
-
-    from torchlint import registry
-    from torchlint.analysis.sites import has_site, summarize
-
-    try:
-        sites = summarize(ast.parse(path.read_bytes()))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return any(has_site(r, sites) for r in registry.all_rules() if r.default)
+def stage_profile(root: Path, env: dict, listing: Path) -> dict:
+    """``benchmarks/stages.py`` on ``root``, in a fresh process of the code under test (its JSON)."""
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("stages.py")), str(root), "--json",
+                          "--list-parsed", str(listing)], capture_output=True, text=True, env=env, cwd=root)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmarks/stages.py failed on {root}:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout)
 
 
 def parse_floor_cmd(files: list, listing: Path) -> list:
@@ -101,6 +100,15 @@ def snapshot(dest: Path) -> str:
     if not (dest / "torchlint" / "rules").exists():
         shutil.copytree(rules, dest / "torchlint" / "rules", ignore=ignore)
     return str(dest)
+
+
+def print_stage_tables(stages: dict) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from stages import print_tables
+    finally:
+        sys.path.pop(0)
+    print_tables(stages)
 
 
 def find_tool(name: str, given):
@@ -142,15 +150,7 @@ def main(argv=None) -> int:
     env = dict(os.environ)
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    from torchlint import registry
-    from torchlint.workspace.prefilter import triggers
-
     files = python_files(root)
-    trig = triggers({r.code for r in registry.all_rules() if r.default})
-    prefiltered = [f for f in files if trig.matches(f.read_bytes())]
-    parsed = [f for f in prefiltered if has_sites(f)]  # the files torchlint hands to LibCST
-    prefiltered_set = set(prefiltered)
-    skipped = [f for f in files if f not in prefiltered_set]
     work = Path(tempfile.mkdtemp(prefix="torchlint-bench-"))
     if not args.no_snapshot:
         # A frozen copy of the code: the cache key hashes torchlint's sources, so an edit in the
@@ -160,6 +160,11 @@ def main(argv=None) -> int:
                                env=env, cwd=root, capture_output=True, text=True).stdout.strip()
         if not where.startswith(env["PYTHONPATH"]):
             print(f"warning: the code snapshot is not used ({where}); timing the installed code", file=sys.stderr)
+    stages = stage_profile(root, env, work / "stages.txt")
+    listed = json.loads((work / "stages.txt").read_text())
+    parsed = [Path(p) for p in listed["libcst"]]  # the files torchlint hands to LibCST
+    prefiltered_set = {Path(p) for p in listed["prefilter"]}
+    skipped = [f for f in files if f not in prefiltered_set]
     cache = work / "cache"
     tl = [sys.executable, "-m", "torchlint", "check", "--exit-zero", "--output-format", "concise", "--isolated"]
     if args.jobs:
@@ -221,12 +226,26 @@ def main(argv=None) -> int:
         consistent = {"identical": all(v == first for v in runs_found.values()), "findings": len(first),
                       "codes": sorted({f[3] for f in first if len(f) > 3 and f[3]})}
 
+    # what the analysis reached (torchlint explain): files the budget cut short, backward sites with a verdict
+    reach = subprocess.run([sys.executable, "-m", "torchlint", "explain", "--statistics", "--output-format", "json",
+                            str(root)], cwd=root, env=env, capture_output=True, text=True)
+    try:
+        reach = json.loads(reach.stdout)
+        reach = {"truncated_files": reach["files"]["truncated"], "backward_known": reach["backward"]["known"],
+                 "backward_sites": reach["backward"]["total"]}
+    except (ValueError, KeyError):
+        reach = None
+
     ruff_cold = med.get("ruff --select ALL --no-cache")
     ruff_warm = med.get("ruff warm")
-    tl_peak = max(v for k, v in peaks.items() if k.startswith("torchlint"))
+    tl_peak = peaks["torchlint cold --jobs 1"]
+    cpu = stages["cpu"]
+    cpu_stages = {"prefilter (read, match)": cpu["read + prefilter"],
+                  "parse: ast + site gate": cpu["decode"] + cpu["ast parse"] + cpu["site gate"],
+                  "parse: libcst": cpu["libcst parse"], "interpretation": cpu["interpreter"], "rules": cpu["rules"]}
     result = {
-        "path": str(root), "files": len(files), "prefiltered": len(prefiltered), "parsed": len(parsed),
-        "skipped": len(skipped),
+        "path": str(root), "files": len(files), "prefiltered": len(prefiltered_set), "parsed": len(parsed),
+        "skipped": len(skipped), "stages": stages, "cpu_per_stage": cpu_stages,
         "parsed_bytes": sum(f.stat().st_size for f in parsed), "total_bytes": sum(f.stat().st_size for f in files),
         "one_file_no_triggers": str(one_plain) if one_plain else None,
         "one_file_with_backward": str(one_backward) if one_backward else None,
@@ -235,27 +254,35 @@ def main(argv=None) -> int:
         "ratios": {
             "torchlint cold / ruff": med["torchlint cold"] / ruff_cold if ruff_cold else None,
             "torchlint warm / ruff warm": med["torchlint warm"] / ruff_warm if ruff_warm else None,
+            "torchlint cold --jobs 1 / ruff": med["torchlint cold --jobs 1"] / ruff_cold if ruff_cold else None,
             "torchlint cold / libcst parse floor": med["torchlint cold"] / med["libcst parse floor"],
             "libcst parse floor / ruff": med["libcst parse floor"] / ruff_cold if ruff_cold else None,
+            "interpretation / libcst parse (CPU)": (cpu["interpreter"] / cpu["libcst parse"]
+                                                    if cpu["libcst parse"] else None),
             "torchfix / torchlint cold": med["torchfix"] / med["torchlint cold"] if "torchfix" in med else None,
             "torchfix / ruff": med["torchfix"] / ruff_cold if "torchfix" in med and ruff_cold else None,
         },
         "targets": {
-            "torchlint cold / ruff": (med["torchlint cold"] / ruff_cold if ruff_cold else None, 1.0),
-            "torchlint warm / ruff warm": (med["torchlint warm"] / ruff_warm if ruff_warm else None, 1.0),
-            "torchlint warm (s)": (med["torchlint warm"], 0.25),
-            "torchlint 1 file, no triggers (s)": (med.get("torchlint 1 file, no triggers"), 0.08),
-            "torchlint 1 file with backward (s)": (med.get("torchlint 1 file with backward"), 0.35),
-            "torchlint peak MiB per process": (tl_peak, 150),
+            "torchlint cold / ruff": (med["torchlint cold"] / ruff_cold if ruff_cold else None,
+                                      TARGETS["torchlint cold / ruff"]),
+            "torchlint warm / ruff warm": (med["torchlint warm"] / ruff_warm if ruff_warm else None,
+                                           TARGETS["torchlint warm / ruff warm"]),
+            "torchlint warm (s)": (med["torchlint warm"], TARGETS["torchlint warm (s)"]),
+            "torchlint 1 file, no triggers (s)": (med.get("torchlint 1 file, no triggers"),
+                                                  TARGETS["torchlint 1 file, no triggers (s)"]),
+            "torchlint 1 file with backward (s)": (med.get("torchlint 1 file with backward"),
+                                                   TARGETS["torchlint 1 file with backward (s)"]),
+            "torchlint peak MiB, one process": (tl_peak, TARGETS["torchlint peak MiB, one process"]),
         },
         "consistency": consistent,
+        "analysis_reach": reach,
     }
     shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{root}: {len(files)} Python files: {len(skipped)} skipped by the trigger prefilter, "
-          f"{len(prefiltered)} checked with ast, {len(parsed)} of those parsed with LibCST "
+          f"{len(prefiltered_set)} checked with ast, {len(parsed)} of those parsed with LibCST and interpreted "
           f"({result['parsed_bytes'] / 1e6:.2f} of {result['total_bytes'] / 1e6:.2f} MB); "
           f"{args.runs} runs, {result['cpus']} CPUs")
     print(f"| {'tool':<32} | {'median s':>9} | {'peak MiB':>9} |")
@@ -275,6 +302,18 @@ def main(argv=None) -> int:
     for k, (v, t) in result["targets"].items():
         if v is not None:
             print(f"| {k:<38} | {v:>7.3f} | {t:>7} | {'yes' if v <= t else 'NO':>4} |")
+    print()
+    total = sum(cpu_stages.values()) or 1.0
+    print(f"| {'CPU per stage (one process)':<28} | {'CPU s':>7} | {'share':>6} |")
+    print(f"| {'-' * 28} | {'-' * 7}:| {'-' * 6}:|")
+    for k, v in cpu_stages.items():
+        print(f"| {k:<28} | {v:>7.2f} | {v / total:>6.1%} |")
+    print()
+    print_stage_tables(stages)
+    if reach is not None:
+        print()
+        print(f"analysis cut short by the budget: {reach['truncated_files']} files; backward sites with a known "
+              f"verdict: {reach['backward_known']} of {reach['backward_sites']}")
     if consistent is not None:
         print()
         print(f"findings cold --jobs 1 / cold --jobs 2 / warm identical: {consistent['identical']} "
