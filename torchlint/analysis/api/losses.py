@@ -74,7 +74,8 @@ def loss(shape_rule):
         else:
             who = f"`{env.label}(...)`" if env.label else "the loss"
             note = Note(f"{who} is called with {how}, so it returns one loss per element")
-        return Tensor(shape=shape, per_element=True, likely=note if shape is None else None, origin=(note,))
+        # numel unknown (rank unknown, or a dim of unknown size): an unreduced loss is still likely non-scalar
+        return Tensor(shape=shape, per_element=True, likely=note, origin=(note,))
 
     return rule
 

@@ -7,7 +7,7 @@ import libcst as cst
 from torchlint.analysis.values import Value
 
 
-MAX_DEPTH = 3
+MAX_DEPTH = 8
 
 
 MAX_LOOP_ITERATIONS = 6
