@@ -10,6 +10,7 @@ from torchlint.analysis.values import (
     Const,
     DictValue,
     Function,
+    Gathered,
     Instance,
     ModuleRef,
     Number,
@@ -152,6 +153,9 @@ class Expressions:
 
     def binop(self, opname: str, left: Value, right: Value, node) -> Value:
         op_cls = getattr(cst, opname, None)
+        # an element of a DataParallel output that torchlint cannot see into is one value per GPU
+        left = left.as_loss() if isinstance(left, Gathered) else left
+        right = right.as_loss() if isinstance(right, Gathered) else right
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             qual = BINOPS.get(op_cls)
             if qual is None:

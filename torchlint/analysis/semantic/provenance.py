@@ -49,11 +49,19 @@ def _escapes(body) -> bool:
 class _Walk:
     def __init__(self, model, reported: set, retains):
         self.calls = model.analysis.calls
+        self.module = model.module
+        self._order = None
         self.reported = set(reported)
         self.retains = retains
         self.found: list = []
         self._nodes: dict = {}  # id(statement) -> ids of the nodes in it
         self._backwards: dict = {}  # id(small statement) -> its backward calls, in source order
+
+    def order(self, node) -> int:
+        """The position of ``node`` in a walk of the module (for deterministic choices)."""
+        if self._order is None:
+            self._order = {id(n): i for i, n in enumerate(walk(self.module))}
+        return self._order.get(id(node), len(self._order))
 
     def nodes_of(self, stmt) -> set:
         got = self._nodes.get(id(stmt))
@@ -129,9 +137,10 @@ class _Walk:
             graph = self.graph_of(call, context)
             if graph is None:
                 continue
-            hit = [g for g in freed if g in graph]  # in the order they were freed
+            hit = [g for g in freed if g in graph]
             if hit and call not in self.reported:
-                g = hit[0]
+                # name the node of this frame that comes first in the source (never hash order)
+                g = min(hit, key=lambda g: self.order(self.anchor(g, context)))
                 self.reported.add(call)
                 self.found.append((call, freed[g], self.anchor(g, context)))
             if not self.retains(call):
