@@ -153,3 +153,13 @@ def test_every_declared_atom_is_known_and_matched_sites_agree_with_has_site():
         assert bool(matched_sites(rule, s)) == has_site(rule, s), rule.code
     with pytest.raises(ValueError):
         Sites().atom("cal:backward")
+
+
+def test_call_words_start_at_a_word_boundary():
+    from torchlint.workspace.prefilter import _pattern
+
+    m = _pattern(b"grad(")
+    assert m(b"grad(f)(x)") and m(b"y = torch.func.grad (f)") and m(b"from torch.func import grad as g\n")
+    assert not m(b"with torch.no_grad():") and not m(b"x.requires_grad(") and not m(b"p.grad is None")
+    assert m(b"with torch.no_grad():\n    g = grad(f)\n")  # a later whole-word call still counts
+    assert m("\u00e9grad(x)".encode())  # a non-ASCII identifier byte lets the file through (never hides it)

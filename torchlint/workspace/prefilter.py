@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+# Bytes that continue an identifier (ASCII; a non-ASCII byte counts as a boundary, which only lets more through).
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
 # A rule with no triggers can fire anywhere: it matches every file.
 ALWAYS = ((),)
 
@@ -35,11 +38,18 @@ def _pattern(word: bytes):
             if name not in data:  # the common case: one fast scan, no regex
                 return False
             if search is None:
-                # the name starts at a word boundary: ``no_grad(`` is not a call of ``grad``, nor
-                # ``manual_backward(`` one of ``backward`` (a rule that wants both declares both)
-                search = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(name)
-                                    + rb"(?:[ \t\f\r\n\\]*\(|[ \t\r\n\\]+as[ \t\r\n\\])").search
-            return search(data) is not None
+                # a pattern that starts with the literal name, which the regex engine scans for fast
+                # (a look-behind first would make it try every position)
+                search = re.compile(re.escape(name) + rb"(?:[ \t\f\r\n\\]*\(|[ \t\r\n\\]+as[ \t\r\n\\])").search
+            # the name starts at a word boundary: ``no_grad(`` is not a call of ``grad``, nor
+            # ``manual_backward(`` one of ``backward`` (a rule that wants both declares both)
+            m = search(data)
+            while m is not None:
+                start = m.start()
+                if start == 0 or data[start - 1] not in _WORD:
+                    return True
+                m = search(data, start + 1)
+            return False
 
         return match
     return lambda data, word=word: word in data
