@@ -225,6 +225,8 @@ class Calls:
             if isinstance(args[0], Seq) and args[0].items == ():
                 return UNKNOWN  # StopIteration
             return self.ip.tensors.element_of(args[0])
+        if name == "isinstance" and len(args) == 2 and not kwargs:
+            return _isinstance(args[0], args[1])
         if name in ("isinstance", "issubclass", "hasattr", "callable", "all", "any"):
             return Number("bool")
         if name == "abs" and args:
@@ -391,3 +393,35 @@ def call_math(name: str, args, kwargs) -> Value:
         elif not is_number(a):
             return Number(kind) if kind == "bool" else UNKNOWN
     return Number(kind, conv=conv)
+
+
+_TORCH_TENSOR_TYPES = {"torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter"}
+_BUILTIN_TYPES = {"builtins.int": int, "builtins.float": float, "builtins.str": str, "builtins.bool": bool,
+                  "builtins.list": list, "builtins.tuple": tuple, "builtins.dict": dict}
+
+
+def _isinstance(obj: Value, cls: Value) -> Value:
+    """``isinstance(obj, cls)`` folded when the answer is certain: an object of a class of this file, a tensor,
+    a constant; ``cls`` may be a tuple of classes. Otherwise an unknown bool."""
+    if isinstance(cls, Seq) and cls.kind == "tuple" and cls.items is not None:
+        answers = [_isinstance(obj, c) for c in cls.items]
+        if any(isinstance(a, Const) and a.value is True for a in answers):
+            return Const(True)
+        if answers and all(isinstance(a, Const) and a.value is False for a in answers):
+            return Const(False)
+        return Number("bool")
+    if isinstance(obj, Instance) and isinstance(cls, ClassValue):
+        order = obj.cls.mro()
+        if cls in order:
+            return Const(True)
+        known = all(isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual == "builtins.object")
+                    for c in order for b in c.bases)
+        # an object analysed on its own may be of a subclass: only a positive answer is certain there
+        return Const(False) if known and not obj.generic else Number("bool")
+    if isinstance(obj, Instance) and isinstance(cls, ModuleRef) and cls.qual in ("torch.nn.Module", "torch.nn.modules.module.Module"):
+        return Const(True) if obj.cls.is_torch_module() else Number("bool")
+    if isinstance(obj, Tensor) and isinstance(cls, ModuleRef) and cls.qual in _TORCH_TENSOR_TYPES:
+        return Const(True) if cls.qual == "torch.Tensor" else Number("bool")
+    if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
+        return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
+    return Number("bool")
