@@ -13,7 +13,6 @@ class MissingZeroGrad(Rule):
     sites = (("call:backward", "call:step"), ("call:manual_backward", "call:step"))  # both, in some loop
     fix = "sometimes"
     severity = "warning"  # every finding is a likely bug, not a certain one
-    severity = "warning"  # every finding is a likely bug, not a certain one
     runtime_error = None  # the bug does not raise: gradients silently accumulate
     doc = """
 ## What it does
@@ -84,7 +83,13 @@ or `scaler.step(...)`.
             elif found.backward_stmt is not None:
                 fix = line_fix(ctx, found.backward_stmt, f"{opt}.zero_grad()", after=False,
                                message=f"Insert {opt}.zero_grad() before the backward pass")
-            message = (f"this loop calls backward() and {opt}.step() on every iteration but never clears the "
-                       f"gradients, so they accumulate across steps; call {opt}.zero_grad() (or set p.grad = None) "
-                       f"in the loop")
+            if found.cleared:
+                others = ", ".join(f"`{c}.zero_grad()`" for c in found.cleared)
+                message = (f"this loop steps {opt} on every iteration but never clears its gradients (only "
+                           f"{others}, which does not cover what {opt} optimizes), so they accumulate across steps; "
+                           f"call {opt}.zero_grad() in the loop")
+            else:
+                message = (f"this loop calls backward() and {opt}.step() on every iteration but never clears the "
+                           f"gradients, so they accumulate across steps; call {opt}.zero_grad() (or set p.grad = "
+                           f"None) in the loop")
             yield ctx.diagnostic(self, found.backward, message, "warning", fix)

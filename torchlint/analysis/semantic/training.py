@@ -101,6 +101,9 @@ class _Facts:
         self.steps: list = []  # receiver text of optimizer steps
         self.step_stmts: list = []  # the simple statements holding them
         self.zeroes = False
+        # receivers of `X.zero_grad()` calls; `cleared_other` when gradients are cleared any other way
+        self.zero_receivers: list = []
+        self.cleared_other = False
 
     def scan(self, root, stmt=None):
 
@@ -120,13 +123,17 @@ class _Facts:
         if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if any(isinstance(t, cst.Attribute) and t.attr.value == "grad" for t in targets):
-                self.zeroes = True
+                self.zeroes = self.cleared_other = True
         if isinstance(node, cst.Del) and any(_mentions_grad(t) for t in _del_targets(node.target)):
-            self.zeroes = True  # del p.grad
+            self.zeroes = self.cleared_other = True  # del p.grad
         if isinstance(node, cst.Call):
             f = node.func
             if _is_zeroing_call(node):
                 self.zeroes = True
+                if isinstance(f, cst.Attribute) and f.attr.value == "zero_grad" and not node.args:
+                    self.zero_receivers.append(_text(f.value))
+                else:
+                    self.cleared_other = True
             elif isinstance(f, cst.Attribute) and f.attr.value in ("backward", "manual_backward"):
                 # Distributed autograd keeps gradients per context (dist_autograd.backward(context_id, ...)):
                 # nothing accumulates across iterations.
@@ -148,9 +155,9 @@ class _Facts:
                     self.step_stmts.append(stmt)
             name = _text(f).rsplit(".", 1)[-1]
             low = name.lower()
-            if name in self.helpers or "zero" in low or (
-                    "grad" in low and any(w in low for w in ("clear", "reset", "none", "free"))):
-                self.zeroes = True
+            if not _is_zeroing_call(node) and (name in self.helpers or "zero" in low or (
+                    "grad" in low and any(w in low for w in ("clear", "reset", "none", "free")))):
+                self.zeroes = self.cleared_other = True
 
 
 def _text(node) -> str:
@@ -198,6 +205,7 @@ class TrainingLoop:
     optimizer: str  # the source text of the first optimizer stepped
     step_stmt: Optional[cst.CSTNode]  # the simple statement holding that step
     step_nested: bool  # the step runs under a condition of its own, deeper than the backward pass
+    cleared: tuple = ()  # the other optimizers or models the loop does clear (several optimizers)
 
 
 def training_loops(model) -> list:
@@ -205,12 +213,24 @@ def training_loops(model) -> list:
     the gradients, directly, through a helper function of the same file, or with ``p.grad = None``."""
     out = []
     helpers = None  # computed only when a loop looks guilty: it walks every function
+    sources = None  # optimizer name -> the text whose .parameters() it optimizes
     for loop in _loops(model.module):
         facts = _Facts(set())
         facts.scan(loop.body)
-        if not facts.backward or not facts.steps or facts.zeroes:
+        if not facts.backward or not facts.steps:
             continue
         if _runs_once(loop) or _rebinds_optimizer(loop, facts.steps):
+            continue
+        if facts.zeroes:
+            # Several optimizers, and one of them is never cleared: its model's gradients accumulate,
+            # unless another clearing call covers its parameters (told by what each optimizer was built on).
+            if facts.cleared_other or len(set(facts.steps)) < 2:
+                continue
+            if sources is None:
+                sources = _optimizer_sources(model.module)
+            left = _uncleared(facts, sources)
+            if left is not None:
+                out.append(TrainingLoop(loop, *left))
             continue
         if helpers is None:
             helpers = _helpers_that_zero(model.module)
@@ -224,3 +244,48 @@ def training_loops(model) -> list:
         nested = stmt is not None and step_stmt is not None and _nested_under(_block_of(loop, stmt), step_stmt)
         out.append(TrainingLoop(loop, call, stmt, facts.steps[0], step_stmt, nested))
     return out
+
+
+def _optimizer_sources(module) -> dict:
+    """{optimizer text: model text} for assignments ``X = <...>.Name(M.parameters(), ...)`` (the one binding
+    of X in the file); anything else bound to X makes its source unknown (None)."""
+    out: dict = {}
+    for n in walk(module):
+        if not isinstance(n, cst.Assign) or len(n.targets) != 1:
+            continue
+        target = _text(n.targets[0].target)
+        if not target:
+            continue
+        v = n.value
+        src = None
+        if isinstance(v, cst.Call) and v.args and v.args[0].keyword is None and isinstance(v.args[0].value, cst.Call):
+            inner = v.args[0].value
+            if isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "parameters" and not inner.args:
+                src = _text(inner.func.value) or None
+        out[target] = src if target not in out else None
+    return out
+
+
+def _covers(a: str, b: str) -> bool:
+    """Does clearing the gradients of model text ``a`` clear those of ``b`` (the same, or one inside the other)?"""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _uncleared(facts, sources):
+    """(backward call, its statement, optimizer, its step statement, nested) for the first optimizer this loop
+    steps whose parameters no `X.zero_grad()` of the loop certainly clears; None when that is not certain."""
+    cleared = []
+    for r in facts.zero_receivers:
+        src = sources[r] if r in sources else r  # an optimizer's model, or a model itself
+        if src is None:
+            return None
+        cleared.append(src)
+    for opt, stmt in zip(facts.steps, facts.step_stmts):
+        src = sources.get(opt)
+        if src is None:
+            return None  # what it optimizes is not known: a clearing call may cover it
+        if opt in facts.zero_receivers or any(_covers(c, src) for c in cleared):
+            continue
+        call, bstmt = facts.backward[0]
+        return call, bstmt, opt, stmt, False, tuple(dict.fromkeys(facts.zero_receivers))
+    return None
