@@ -18,17 +18,23 @@ from __future__ import annotations
 import libcst as cst
 
 from torchlint.analysis.cstwalk import walk
-from torchlint.analysis.values import BoundMethod, Tensor
+from torchlint.analysis.values import BoundMethod, Seq, Tensor
 
 _PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-def trip_count(loop):
+def trip_count(loop, calls=None):
     """How many times a ``for`` loop over a literal ``range(n)``/``range(a, b)`` or a literal list or tuple
-    runs; None when that is not known (or the loop can end early, or has an ``else``)."""
+    runs, or over a call whose every evaluation gave a list of one known length (``range(opt.n_critic)``
+    with a parsed default); None when that is not known (or the loop can end early, or has an ``else``)."""
     if not isinstance(loop, cst.For) or loop.orelse is not None or _escapes(loop.body):
         return None
     it = loop.iter
+    if calls is not None and isinstance(it, cst.Call) and calls.get(it):
+        lengths = {len(e.result.items) if isinstance(e.result, Seq) and e.result.items is not None else None
+                   for e in calls[it]}
+        if len(lengths) == 1 and None not in lengths:
+            return lengths.pop()
     if isinstance(it, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in it.elements):
         return len(it.elements)
     if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args \
@@ -122,9 +128,9 @@ class _Walk:
                 self.clear_created(stmt.items[0], freed, context) if stmt.items else None
                 freed = self.block(stmt.body.body, freed, context)
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
-                    (trip_count(stmt) or 0) >= 1:
+                    (trip_count(stmt, self.calls) or 0) >= 1:
                 self.clear_created(stmt.iter, freed, context)
-                runs = min(trip_count(stmt), 2)
+                runs = min(trip_count(stmt, self.calls), 2)
                 for _ in range(runs):
                     freed = self.block(stmt.body.body, dict(freed), context)
             else:
