@@ -257,11 +257,36 @@ DTYPE_KINDS = {
 }
 
 
+# The legacy tensor types (``torch.LongTensor``, ``torch.cuda.FloatTensor``): constructors, and dtypes for
+# ``.type(...)``; the ``torch.cuda`` ones have the same dtype (on a machine without CUDA they cannot be made).
+LEGACY_TENSOR_KINDS = {
+    "FloatTensor": "float", "DoubleTensor": "float", "HalfTensor": "float", "BFloat16Tensor": "float",
+    "LongTensor": "int", "IntTensor": "int", "ShortTensor": "int", "CharTensor": "int", "ByteTensor": "int",
+    "BoolTensor": "bool",
+}
+
+
+def legacy_kind(qual: str) -> Optional[str]:
+    """The dtype kind of a legacy tensor type name (``torch.LongTensor``, ``torch.cuda.FloatTensor``)."""
+    for prefix in ("torch.cuda.", "torch."):
+        if qual.startswith(prefix):
+            return LEGACY_TENSOR_KINDS.get(qual[len(prefix):])
+    return None
+
+
+def dtype_value(kind: Optional[str]) -> Value:
+    """What ``t.dtype`` evaluates to: a ``torch.dtype`` of the tensor's kind (unknown kind: still a dtype)."""
+    return TorchObject("torch.dtype", (("kind", Const(kind)),) if kind else ())
+
+
 def dtype_kind(v: Value) -> Optional[str]:
     from torchlint.analysis.values import ModuleRef
 
+    if isinstance(v, TorchObject) and v.qual == "torch.dtype":
+        kind = v.attr("kind", None)
+        return kind.value if isinstance(kind, Const) else None
     if isinstance(v, ModuleRef) and v.qual.startswith("torch."):
-        return DTYPE_KINDS.get(v.qual[len("torch."):])
+        return DTYPE_KINDS.get(v.qual[len("torch."):]) or legacy_kind(v.qual)
     if isinstance(v, ModuleRef) and v.qual in ("builtins.float", "float"):
         return "float"
     if isinstance(v, ModuleRef) and v.qual in ("builtins.int", "int"):
@@ -333,7 +358,7 @@ class Op:
     #   'new' – a fresh tensor (creation ops)
     flow: str = "reduce"
     differentiable: bool = True
-    dtype: Optional[str] = None  # None: promote inputs; 'float', 'int', 'bool', 'input'
+    dtype: Optional[str] = None  # None: promote inputs; 'float', 'int', 'bool', 'input', 'rule' (the rule's)
     examples: tuple = ()
     group: str = ""
     saves: bool = False  # its backward certainly needs saved tensors (see SAVING)
@@ -469,7 +494,7 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
             changes["grad_note"] = notes[0] if notes else "no input requires grad"
     # dtype
     if result.dtype is None:
-        kinds = [t.dtype for t in inputs]
+        kinds = _operand_kinds(args, inputs)
         want = getattr(entry, "dtype", None)
         if want == "input" and first is not None:
             changes["dtype"] = first.dtype
@@ -479,7 +504,10 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
             changes["dtype"] = want
         elif want is None and kinds:
             changes["dtype"] = promote(*kinds)
+        # want == "rule": the rule's dtype stands, unknown included (x.to(dt) with dt unknown)
     rg_after = changes.get("requires_grad", result.requires_grad)
+    if result.leaf:  # a leaf (a factory's tensor, Variable(t)) has no graph behind it
+        rg_after = False
     if rg_after and not result.saved and (getattr(entry, "saves", False) or any(t.saved for t in inputs)):
         changes["saved"] = True
     # graph provenance: a result that requires grad runs backward through its inputs' graphs, and through
@@ -512,6 +540,38 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
         if result.numel is not None and result.likely:
             result = replace(result, likely=None)
     return result
+
+
+# The arguments whose dtypes type promotion combines (a Python number by its category: float beats an
+# integer tensor); parameters such as ``alpha`` or ``dim`` take no part in it.
+OPERANDS = ("input", "other", "end", "weight", "tensor1", "tensor2")
+
+
+def _operand_kinds(args: Args, inputs: list) -> list:
+    """The dtype kinds that decide an op's result dtype: the operands' (None for an operand of unknown
+    type, which makes the promoted dtype unknown), or, for ops without such operands (``torch.cat``),
+    the tensor inputs' (None when some input is unknown)."""
+    kinds = []
+    for name in OPERANDS:
+        if name not in args.bound:
+            continue
+        v = args.bound[name]
+        if isinstance(v, Tensor):
+            kinds.append(v.dtype)
+        elif isinstance(v, Const) and v.value is None:
+            continue  # an optional operand left out (F.layer_norm's weight=None)
+        elif isinstance(v, Const) and isinstance(v.value, (bool, int, float, complex)):
+            kinds.append(_py_dtype(v.value))
+        elif isinstance(v, Number):
+            kinds.append(v.kind if v.kind in ("bool", "int", "float") else None)
+        else:
+            kinds.append(None)
+    if kinds:
+        return kinds
+    kinds = [t.dtype for t in inputs]
+    if kinds and args.unknown_inputs():
+        kinds.append(None)
+    return kinds
 
 
 def entry_differentiable(entry) -> bool:

@@ -189,7 +189,10 @@ def r_requires_grad_(a: Args):
     t = a.tensor("input")
     want = a["requires_grad"]
     rg = bool(want.value) if isinstance(want, Const) else None
-    return Tensor(shape=t.shape, numel=t.numel, requires_grad=rg, dtype=t.dtype, leaf=t.leaf)
+    # a tensor that does not require grad is a leaf of the graph, whatever op made it: requires_grad_()
+    # makes it a leaf that requires grad (``(torch.randn(3) * 0.5).requires_grad_()``)
+    leaf = t.leaf or (t.requires_grad is False and rg is True)
+    return Tensor(shape=t.shape, numel=t.numel, requires_grad=rg, dtype=t.dtype, leaf=leaf)
 
 
 def r_cast(kind):
@@ -198,16 +201,6 @@ def r_cast(kind):
         return Tensor(shape=t.shape, numel=t.numel, dtype=kind)
 
     return rule
-
-
-def r_to(a: Args):
-    t = a.tensor("input")
-    kind = None
-    for v in list(a["args"].items or ()) + [a["dtype"]]:
-        k = dtype_kind(v)
-        if k:
-            kind = k
-    return Tensor(shape=t.shape, numel=t.numel, dtype=kind or t.dtype)
 
 
 # -- reductions
@@ -759,8 +752,6 @@ for _name, _kind in (("float", "float"), ("double", "float"), ("half", "float"),
                      ("cfloat", "complex"), ("cdouble", "complex")):
     op(f"Tensor.{_name}", "input, memory_format=None", r_cast(_kind), flow="keeps", differentiable=_kind in ("float", "complex"),
        group="pointwise", examples=[(f"x.{_name}()", "x = torch.randn(2, 2)")])
-op("Tensor.to|Tensor.type|Tensor.cuda|Tensor.cpu", "input, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None",
-   r_to, flow="keeps", group="pointwise", examples=[("x.to(torch.float64)", "x = torch.randn(2)"), ("x.to('cpu')", "x = torch.randn(2)")])
 op("Tensor.type_as", "input, other", r_same, flow="keeps", group="pointwise", dtype=None,
    examples=[("x.type_as(y)", "x = torch.randn(3); y = torch.randn(1)")])
 op("torch.clamp|torch.clip|Tensor.clamp|Tensor.clip|Tensor.clamp_|Tensor.clip_", "input, min=None, max=None", r_same, flow="keeps",
@@ -959,5 +950,6 @@ op("Tensor.numpy", "input, *, force=False", r_numpy, group="conversion", example
 # losses and layers live in their own modules
 from torchlint.analysis.api import losses as _losses  # noqa: E402,F401
 from torchlint.analysis.api import layers as _layers  # noqa: E402,F401
+from torchlint.analysis.api import dtypes as _dtypes  # noqa: E402,F401
 
 _ = (UNKNOWN, module_class)

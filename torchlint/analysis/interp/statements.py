@@ -21,6 +21,7 @@ from torchlint.analysis.values import (
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
 from torchlint.analysis.interp.helpers import _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
+from torchlint.analysis.interp import params
 
 
 class Statements:
@@ -66,9 +67,12 @@ class Statements:
             current = self.ip.exprs.eval(s.target, frame)
             value = self.ip.exprs.binop(type(s.operator).__name__.replace("Assign", ""), current, self.ip.exprs.eval(s.value, frame), s)
             if isinstance(current, Tensor):
-                # x += y changes x in place: it stays the same tensor
+                # x += y changes x in place: it stays the same tensor (x[i] += y: the tensor x is written into)
                 if not self.ip.silent:
-                    self.ip.analysis.inplace.setdefault(s, []).append((current, self.ip._known_grad()))
+                    base = frame.lookup(s.target.value.value) if isinstance(s.target, cst.Subscript) \
+                        and isinstance(s.target.value, cst.Name) else None
+                    written = base if isinstance(base, Tensor) else current
+                    self.ip.analysis.inplace.setdefault(s, []).append((written, self.ip._known_grad()))
                 value = _after_inplace(current, value, self.ip.grad_enabled)
             self.assign(s.target, value, frame)
         elif isinstance(s, cst.Return):
@@ -347,6 +351,8 @@ class Statements:
             self.unpack(target.elements, value, frame)
         elif isinstance(target, cst.Attribute):
             base = self.ip.exprs.eval(target.value, frame)
+            if target.attr.value == "requires_grad":  # freezing a parameter (interp/params.py)
+                params.note_freeze(self.ip, base, value)
             if isinstance(base, Tensor) and isinstance(target.value, cst.Name):
                 if not self.ip.silent:
                     self.ip.analysis.attr_stores.setdefault(target, []).append((base, value))
