@@ -120,6 +120,9 @@ def version():
 @click.option("--watch", is_flag=True, expose_value=False,
               callback=lambda c, p, v: c.meta.__setitem__("torchlint.watch", v),
               help="Check again whenever a checked file or the configuration changes.")
+@click.option("-v", "--verbose", is_flag=True, expose_value=False,
+              callback=lambda c, p, v: c.meta.__setitem__("torchlint.verbose", v),
+              help="Also say, on standard error, which files' analysis the interpreter's budget cut short.")
 @click.option("--add-noqa", is_flag=True,
               help="Silence every finding with a '# noqa: CODE' comment on its line (to adopt torchlint in an "
                    "existing codebase), and write the files.")
@@ -191,6 +194,11 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
                                            add_noqa=add_noqa))
     finally:
         finish()
+    if click.get_current_context().meta.get("torchlint.verbose"):
+        from torchlint.report.explain import truncated_notes
+
+        for line in truncated_notes(results):
+            click.echo(line, err=True)
     diags = list(problems)
     sources = {}
     wants_frames = fmt == "full" or any(f == "full" for f, _ in extra_reports)
@@ -514,6 +522,11 @@ def api_coverage(output_format):
                f"{cov['examples']} examples checked against real torch.")
     for group, n in cov["groups"].items():
         click.echo(f"  {group:<12} {n}")
+
+
+from torchlint.report.explain import explain_command  # noqa: E402  (its own module: cli.py stays small)
+
+cli.add_command(explain_command)
 
 
 @cli.command()

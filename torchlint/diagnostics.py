@@ -91,3 +91,4 @@ class FileResult:
     diff: Optional[str] = None
     cached: bool = False
     noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)
+    truncated: bool = False  # the interpreter's budget cut the analysis short (check --verbose says so)

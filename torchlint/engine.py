@@ -138,7 +138,7 @@ def _parse_cst(source: str, path: str):
 
 
 def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | None = None,
-                gate: bool = True, deps: list | None = None) -> list[Diagnostic]:
+                gate: bool = True, deps: list | None = None, facts: dict | None = None) -> list[Diagnostic]:
     """Return the findings of the selected rules on ``source``, sorted.
 
     ``select`` is an iterable of rule codes (None: the default rules).  No
@@ -152,6 +152,7 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     ``path`` also places the file in its project: names it imports from the
     project's other modules are read from disk (see :mod:`torchlint.analysis.project`);
     ``deps``, when given, receives ``[path, stat, digest]`` of each module used.
+    ``facts``, when given, receives ``truncated``: whether the interpreter's budget cut the analysis short.
     """
     from torchlint import registry
 
@@ -161,10 +162,10 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
         return []
     from torchlint.syntax.guards import run_deep
 
-    return run_deep(_lint, source, path, rules, gate)
+    return run_deep(_lint, source, path, rules, gate, deps, facts)
 
 
-def _lint(source: str, path: str, rules: list, gate: bool) -> list:
+def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None) -> list:
     """:func:`lint_source`'s work, in a thread with a deep stack."""
     tree, module = _prepare(source, path)
     if gate and tree is not None:  # (a file of newer syntax has no ast tree: every rule runs)
@@ -188,6 +189,8 @@ def _lint(source: str, path: str, rules: list, gate: bool) -> list:
             analysis = Interpreter(module, project=project).run()
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
+    if facts is not None:
+        facts["truncated"] = bool(analysis.truncated)
     ctx = FileContext(source, path, module, analysis)
     found: list[Diagnostic] = []
     for rule in rules:

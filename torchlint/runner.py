@@ -158,7 +158,9 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
 
     select = sorted(settings.select if rules is None else rules)
     try:
-        raw = lint_source(source, display, select=select)
+        facts: dict = {}
+        raw = lint_source(source, display, select=select, facts=facts)
+        result.truncated = bool(facts.get("truncated"))
         diags = keep(raw)
     except SourceError as e:
         result.error = _error(display, "E999", "syntax-error", e.message, e.location)

@@ -189,7 +189,7 @@ class Index:
         except (KeyError, TypeError, ValueError, AttributeError) as ex:
             cache.warn(f"ignoring unreadable cache index entry for {display}: {type(ex).__name__}: {ex}")
             return None
-        return FileResult(Path(path), diags, error, parsed=True, cached=True)
+        return FileResult(Path(path), diags, error, parsed=True, cached=True, truncated=bool(stored.get("truncated")))
 
     # -- writing ------------------------------------------------------------
 
@@ -220,6 +220,8 @@ class Index:
 
             stored = {"diagnostics": [dump(d) for d in res.diagnostics],
                       "error": dump(res.error) if res.error else None}
+            if res.truncated:  # check --verbose names it on a warm run too
+                stored["truncated"] = True
         else:
             stored = None
         key = self.key(path)
