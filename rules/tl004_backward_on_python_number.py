@@ -15,7 +15,8 @@ class BackwardOnPythonNumber(Rule):
     doc = """
 ## What it does
 Finds `.backward()` called on the result of `.item()`, `float(t)`, `int(t)`,
-`.tolist()` or `.numpy()`.
+`.tolist()`, `.numpy()` or a `math` function of a tensor (`math.sin(t)`), also
+after arithmetic on that number (`s = w.item() * 2; s.backward()`).
 
 ## Why is this bad?
 Those conversions leave autograd: they return a Python number, a list or a
@@ -47,7 +48,6 @@ grad (`loss.detach().item()`): dropping the conversion would only trade this
 error for "element 0 of tensors does not require grad" (TL005).
 
 ## Known limits
-A number that went through arithmetic (`loss.item() * 2`) is not followed.
 `t.numpy()` on a tensor that requires grad raises earlier, at the conversion
 itself ("Can't call numpy() on Tensor that requires grad"); that line is not
 this rule's, so the `backward()` after it is not reported.
@@ -63,11 +63,11 @@ this rule's, so the `backward()` after it is not reported.
             func = call.func
             if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
                 continue
-            conv = None
+            conv = number = None
             for e in events:
                 recv = e.callee.receiver if isinstance(e.callee, BoundMethod) and e.callee.name == "backward" else None
                 if isinstance(recv, (Number, PyConverted)) and recv.conv:
-                    conv = recv.conv
+                    conv, number = recv.conv, recv
             if conv is None:
                 continue
             receiver = func.value
@@ -78,7 +78,8 @@ this rule's, so the `backward()` after it is not reported.
                 # t.numpy() on a tensor that requires grad raises first (RuntimeError, "Can't call numpy()"):
                 # the backward() on this line is never reached.
                 continue
-            what = KINDS.get(conv, "a Python object")
+            what = KINDS.get(conv) or (f"a Python {number.kind}" if isinstance(number, Number) and number.kind
+                                       else "a Python number" if isinstance(number, Number) else "a Python object")
             expr = ctx.short_code(receiver)
             fix = None
             if inner is not None and sources and all(t.requires_grad is not False for t in sources) \

@@ -26,9 +26,12 @@ Finds tensors of an integer or boolean dtype asked to require grad:
 `torch.tensor([1, 2], requires_grad=True)`, `torch.arange(5, requires_grad=True)`,
 `torch.randint(..., requires_grad=True)`, a factory with `dtype=torch.long` (or
 another integer or boolean dtype) and `requires_grad=True`,
-`nn.Parameter(<integer tensor>)`, and `.requires_grad_()` on an integer tensor
-(`x.long().requires_grad_()`, `(x > 0).requires_grad_()`) or `x.requires_grad = True`
-on one.
+`nn.Parameter(<integer tensor>)`, `Variable(torch.LongTensor(...), requires_grad=True)`
+(the legacy constructors `torch.LongTensor`, `torch.IntTensor`, `torch.BoolTensor`,
+... and their `torch.cuda` twins are integer or boolean tensors), and
+`.requires_grad_()` on an integer tensor (`x.long().requires_grad_()`,
+`(x > 0).requires_grad_()`, `x.to(dtype=ids.dtype)` of an integer `ids`) or
+`x.requires_grad = True` on one.
 
 ## Why is this bad?
 Gradients are only defined for floating-point and complex tensors. PyTorch
@@ -69,11 +72,15 @@ file changes the default dtype (`torch.set_default_dtype`), a fix that writes
 `torch.float32` is marked **unsafe**, since the rest of the program may use
 `float64`. There is no fix for `.requires_grad_()` on an integer tensor (the
 integer conversion may be wanted elsewhere), for a dtype held in a variable,
-or when `torch` is not bound as a module name in the file.
+for `Variable(...)` and the legacy constructors (which float type the data
+wants is the author's call), or when `torch` is not bound as a module name in
+the file.
 
 ## Known limits
-* Dtypes passed through variables, data from NumPy or files, and
-  `torch.as_tensor` are not followed.
+* Dtypes passed through variables of unknown value, data from NumPy or
+  files, and `torch.as_tensor` are not followed.
+* After a line that always raises, the rest of its block never runs: a second
+  such line there is not reported until the first is fixed.
 * `x.requires_grad = True` is followed only when `x` is a plain name.
 """
 
@@ -85,37 +92,33 @@ or when `torch` is not bound as a module name in the file.
 
         alias = None
         default_changed = "set_default_dtype" in ctx.source or "set_default_tensor_type" in ctx.source
+        hits = []  # (call, kind, tensor, whether every context of the call raises)
         for call, events in ctx.analysis.calls.items():
             hit = None
+            every = True
             for e in events:
-                res = e.result
-                if isinstance(e.callee, ModuleRef) and e.callee.qual in PARAMETERS:
-                    data = e.args[0] if e.args else e.kwargs.get("data")
-                    rg = e.kwargs.get("requires_grad", e.args[1] if len(e.args) > 1 else Const(True))
-                    if isinstance(rg, Const) and rg.value is True and isinstance(data, Tensor) and data.dtype in ("int", "bool"):
-                        hit = ("parameter", data)
-                elif isinstance(e.callee, ModuleRef) and e.callee.qual.startswith("torch."):
-                    rg = e.kwargs.get("requires_grad")
-                    if isinstance(rg, Const) and rg.value is True and isinstance(res, Tensor) and res.dtype in ("int", "bool"):
-                        hit = ("factory", res)
-                elif isinstance(e.callee, BoundMethod) and e.callee.name == "requires_grad_" and isinstance(e.callee.receiver, Tensor):
-                    flag = e.args[0] if e.args else e.kwargs.get("requires_grad", Const(True))
-                    if isinstance(flag, Const) and flag.value is True and e.callee.receiver.dtype in ("int", "bool"):
-                        hit = ("method", e.callee.receiver)
-            if hit is None:
-                continue
-            kind, t = hit
+                found = _hit(e, BoundMethod, Const, ModuleRef, Tensor)
+                hit = hit or found
+                every = every and found is not None
+            if hit is not None:
+                hits.append((call, *hit, every))
+        dead = _unreachable(ctx, [call for call, _, _, every in hits if every])
+        for call, kind, t, _ in hits:
+            if ctx.line_of(call) in dead:
+                continue  # an earlier line of the block always raised: this one never runs
             what = "a boolean" if t.dtype == "bool" else "an integer"
             fix = None
             if kind in ("factory", "parameter") and alias is None:
                 alias = torch_alias(ctx.module) or ""
             if kind == "factory":
-                fix = _fix(ctx, call, alias, default_changed)
+                # Variable(t, requires_grad=True) takes no dtype=, and a legacy constructor (torch.LongTensor)
+                # is the dtype itself: which float type the data wants is the author's call
+                fix = None if _legacy_or_variable(call) else _fix(ctx, call, alias, default_changed)
                 message = (f"`{ctx.short_code(call.func)}(...)` makes {what} tensor that requires grad; only floating "
                            f"point and complex tensors can (RuntimeError): make it a float tensor")
             elif kind == "parameter":
                 inner = _positional(call)[:1]
-                if inner and isinstance(inner[0].value, cst.Call):
+                if inner and isinstance(inner[0].value, cst.Call) and not _legacy_or_variable(inner[0].value):
                     fix = _fix(ctx, inner[0].value, alias, default_changed)
                 message = (f"`{ctx.short_code(call.func)}(...)` wraps {what} tensor in a Parameter, which requires grad; "
                            f"only floating point and complex tensors can (RuntimeError): make the data a float "
@@ -138,6 +141,58 @@ or when `torch` is not bound as a module name in the file.
                        f"raises (only floating point and complex tensors can require grad); convert it with "
                        f".float() first")
             yield ctx.diagnostic(self, target, message, "error")
+
+
+def _hit(e, BoundMethod, Const, ModuleRef, Tensor):
+    """(kind, tensor) when the call event ``e`` asks an integer or boolean tensor to require grad."""
+    res = e.result
+    if isinstance(e.callee, ModuleRef) and e.callee.qual in PARAMETERS:
+        data = e.args[0] if e.args else e.kwargs.get("data")
+        rg = e.kwargs.get("requires_grad", e.args[1] if len(e.args) > 1 else Const(True))
+        if isinstance(rg, Const) and rg.value is True and isinstance(data, Tensor) and data.dtype in ("int", "bool"):
+            return ("parameter", data)
+    elif isinstance(e.callee, ModuleRef) and e.callee.qual.startswith("torch."):
+        rg = e.kwargs.get("requires_grad")
+        if isinstance(rg, Const) and rg.value is True and isinstance(res, Tensor) and res.dtype in ("int", "bool"):
+            return ("factory", res)
+    elif isinstance(e.callee, BoundMethod) and e.callee.name == "requires_grad_" and isinstance(e.callee.receiver, Tensor):
+        flag = e.args[0] if e.args else e.kwargs.get("requires_grad", Const(True))
+        if isinstance(flag, Const) and flag.value is True and e.callee.receiver.dtype in ("int", "bool"):
+            return ("method", e.callee.receiver)
+    return None
+
+
+def _unreachable(ctx, raising: list) -> set:
+    """The lines that never run because a statement before them in their block always raises: a simple
+    statement ``x = CALL`` (or ``CALL``) directly in the block whose call raises in every context.
+    What follows it in the same block, to the block's end, is dead (a ``try`` around the block resumes
+    after it, not inside it)."""
+    import libcst as cst
+
+    if not raising:
+        return set()
+    ids = {id(c) for c in raising}
+    dead: set = set()
+    for block in ctx.semantic.blocks:
+        body = block.body
+        for i, stmt in enumerate(body[:-1]):
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            small = stmt.body[0]
+            value = getattr(small, "value", None) if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
+            if value is not None and id(value) in ids:
+                start = ctx.code_range(stmt).end.line + 1
+                end = ctx.code_range(body[-1]).end.line
+                dead.update(range(start, end + 1))
+                break
+    return dead
+
+
+def _legacy_or_variable(call) -> bool:
+    from torchlint.rulekit import dotted
+
+    name = dotted(call.func).rsplit(".", 1)[-1]
+    return name == "Variable" or name.endswith("Tensor")
 
 
 def _positional(call):

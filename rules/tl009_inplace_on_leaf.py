@@ -17,12 +17,13 @@ class InplaceOnLeaf(Rule):
     code = "TL009"
     name = "inplace-on-leaf"
     summary = "an in-place change (w -= ..., w.add_(), w[i] = ...) to a leaf tensor that requires grad, outside no_grad"
-    triggers = ("requires_grad", "Parameter(")
+    # ... or parameters reached through a module: for p in model.parameters(): p.sub_(lr * p.grad)
+    triggers = ("requires_grad", "Parameter(", "parameters(", "named_parameters(")
     # an in-place change, a leaf that requires grad, and code that runs with grad mode known (module
     # code and what it calls, or under enable_grad/set_grad_enabled), all in the file
     sites = ((("inplace",) + tuple(f"call:{m}" for m in sorted(INPLACE_METHODS)),
               ("call:Parameter!False", "kw:requires_grad!False", "call:requires_grad_!False",
-               "store:requires_grad!False", "name:weight", "name:bias"),
+               "store:requires_grad!False", "name:weight", "name:bias", "call:parameters", "call:named_parameters"),
               ("module-code", "name:enable_grad", "name:set_grad_enabled")),)
     fix = "sometimes"
     runtime_error = ("RuntimeError", "leaf Variable that requires grad is being used in an in-place operation")
@@ -73,12 +74,15 @@ under a name.
 ## Known limits
 Only reported when certain for at least one way the file runs the code: the tensor is
 known to be a leaf (a factory call with `requires_grad=True`, `nn.Parameter`,
-`.detach().requires_grad_()`, a `torch.nn` layer's `weight` or `bias`) and
-grad mode is known to be on: in module-level code and in the functions it
-calls, not in a function analysed on its own, whose callers may run it under
-`torch.no_grad()`. Parameters reached through `model.parameters()` or an
-optimizer's `param_groups` are not followed, and the rule only looks at files
-that mention `requires_grad` or `Parameter`.
+`.requires_grad_()` on a tensor that did not require grad, a `torch.nn` layer's
+`weight` or `bias`, a parameter from `model.parameters()` or
+`named_parameters()` of a torch layer or of a user `nn.Module` whose layers are
+known) and grad mode is known to be on: in module-level code and in the
+functions it calls, not in a function analysed on its own, whose callers may
+run it under `torch.no_grad()`. Once the file turns `requires_grad` off on a
+parameter or a module (freezing part of a model), parameters are no longer
+known to require grad. Parameters reached through an optimizer's
+`param_groups` are not followed.
 """
 
     def check(self, ctx):
@@ -93,12 +97,15 @@ that mention `requires_grad` or `Parameter`.
                        for t, grad in pairs)
 
         lines = ctx.semantic.statement_lines
+        reported = set()  # the targets of reported augmented assignments (w[0] *= 2 also writes w[0])
         for node, pairs in ctx.analysis.inplace.items():
-            if not leaf_hit(pairs):
+            if not leaf_hit(pairs) or id(node) in reported:
                 continue
             if isinstance(node, cst.AugAssign):
-                what = f"`{ctx.short_code(node.target)} {_op(node)}` changes it in place"
-                name = ctx.short_code(node.target)
+                reported.add(id(node.target))
+                sub = isinstance(node.target, cst.Subscript)
+                what = f"`{ctx.short_code(node.target)} {_op(node)}` {'writes into' if sub else 'changes'} it in place"
+                name = ctx.short_code(node.target.value if sub else node.target)
             else:  # a subscript target: x[i] = v
                 what = f"`{ctx.short_code(node)} = ...` writes into it in place"
                 name = ctx.short_code(node.value)

@@ -250,13 +250,15 @@ def test_tl006_messages():
 
 def test_tl006_fix_without_torch_name_and_with_changed_default():
     # only names imported from torch: a float literal works, a dtype cannot be named
-    src = "from torch import tensor\nt = tensor(7, requires_grad=True)\nu = tensor([1, 2], requires_grad=True)\n"
+    # (each in its own function: after a line that always raises, the rest of its block never runs)
+    src = "from torch import tensor\ndef f():\n    t = tensor(7, requires_grad=True)\ndef g():\n" \
+          "    u = tensor([1, 2], requires_grad=True)\n"
     found = lint(src, "TL006")
-    assert [d.location.row for d in found] == [2, 3]
+    assert [d.location.row for d in found] == [3, 5]
     assert found[0].fix is not None and found[1].fix is None
     # the default dtype changed: writing torch.float32 is unsafe, a float literal stays safe
-    src = "import torch\ntorch.set_default_dtype(torch.float64)\nn = 4\na = torch.arange(n, requires_grad=True)\n" \
-          "b = torch.arange(4, requires_grad=True)\n"
+    src = "import torch\ntorch.set_default_dtype(torch.float64)\nn = 4\ndef f():\n    a = torch.arange(n, requires_grad=True)\n" \
+          "def g():\n    b = torch.arange(4, requires_grad=True)\n"
     found = lint(src, "TL006")
     assert [d.fix.applicability for d in found] == ["unsafe", "safe"]
 
