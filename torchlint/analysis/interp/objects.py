@@ -49,6 +49,8 @@ class UserCode:
         return inst
 
     def class_attr(self, cls: ClassValue, name: str) -> Value:
+        if self.ip.project is not None:  # base classes defined in other modules of the project, found when needed
+            self.ip.project.complete(cls)
         for c in cls.mro():
             ns = self.ip.class_ns.get(c.node)
             if ns is not None and name in ns:
@@ -60,8 +62,8 @@ class UserCode:
 
     def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False, site=None) -> Value:
         node = fn.node
-        if self.ip.project is not None and not self.ip.silent and self.ip.project.foreign(fn.frame, self.ip):
-            return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # no findings in other files
+        if self.ip.project is not None and self.ip.project.entering(fn, self.ip):  # a function of another module
+            return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
         if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic):
             return UNKNOWN
         if self.ip.budget_spent and not generic:
@@ -166,7 +168,9 @@ class UserCode:
             else:
                 frame.vars[name] = UNKNOWN
         if params.star_kwarg is not None:
-            frame.vars[params.star_kwarg.name.value] = DictValue(tuple(kwargs.items()), complete=False)
+            # at a call site the extra keywords are exactly these (build(**kw) forwards them); a function
+            # analysed on its own may be called with any
+            frame.vars[params.star_kwarg.name.value] = DictValue(tuple(kwargs.items()), complete=defaults)
             kwargs = {}
         # An arity mismatch means the call raises TypeError (or our model of it is wrong).
         return not args and not kwargs

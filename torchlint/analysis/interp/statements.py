@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 import libcst as cst
-from torchlint.analysis.cstwalk import dotted
+from torchlint.analysis.cstwalk import dotted, walk
 from torchlint.analysis.values import (
     UNKNOWN,
     ClassValue,
@@ -15,6 +15,7 @@ from torchlint.analysis.values import (
     ModuleRef,
     Seq,
     Tensor,
+    TorchObject,
     Value,
     is_number,
     join,
@@ -113,6 +114,8 @@ class Statements:
     def exec_import_from(self, s: cst.ImportFrom, frame: Frame):
         if s.relative or s.module is None:
             base = None
+            if self.ip.project is not None:  # from .model import Net: resolved inside the project
+                base = self.ip.project.import_base(frame, len(s.relative), dotted(s.module) if s.module else None)
         else:
             base = dotted(s.module)
         if isinstance(s.names, cst.ImportStar):
@@ -169,6 +172,16 @@ class Statements:
 
     def stmt_For(self, stmt: cst.For, frame: Frame) -> bool:
         iterable = self.ip.exprs.eval(stmt.iter, frame)
+        if _unrollable(stmt, iterable):
+            # `for block in self.blocks: x = block(x)`: each module in turn, not their join
+            self.ip.in_loop += 1
+            try:
+                for item in iterable.items:
+                    self.assign(stmt.target, item, frame)
+                    self.exec_block(stmt.body, frame)
+            finally:
+                self.ip.in_loop -= 1
+            return True
         elem = self.ip.tensors.element_of(iterable)
         known_empty = isinstance(iterable, Seq) and iterable.items == ()
 
@@ -420,3 +433,16 @@ class Statements:
                 self.assign(elements[i].value, Seq("list", None, elem), frame)
             else:
                 self.assign(t, elem, frame)
+
+
+UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of blocks) run once per module
+
+
+def _unrollable(stmt, iterable) -> bool:
+    """A loop over a known list of modules or objects, with no else and no way to end an iteration early."""
+    if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
+        return False
+    if stmt.orelse is not None or not any(isinstance(i, (Instance, TorchObject)) for i in iterable.items):
+        return False
+    return not any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
+                   for n in walk(stmt.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
