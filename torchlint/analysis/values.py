@@ -426,8 +426,13 @@ def join(a: Value, b: Value) -> Value:
             return Seq(a.kind, None, a.element())
         return Seq(a.kind, None, join(a.element(), b.element()))
     if isinstance(a, DictValue) and isinstance(b, DictValue):
-        keys = [k for k, _ in a.items if any(k == k2 for k2, _ in b.items)]
-        return DictValue(tuple((k, join(a.get(k), b.get(k))) for k in keys), complete=False)
+        # a key set on one branch only is "maybe present": where the program reads it, it is there (or the
+        # read raises KeyError), so its value is the one that branch stored
+        in_a = {k for k, _ in a.items}
+        in_b = {k for k, _ in b.items}
+        keys = [k for k, _ in a.items] + [k for k, _ in b.items if k not in in_a]
+        return DictValue(tuple((k, join(a.get(k), b.get(k)) if k in in_a and k in in_b
+                               else a.get(k) if k in in_a else b.get(k)) for k in keys), complete=False)
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef) and _cpu_type(a.qual) == _cpu_type(b.qual):
         # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: one legacy type on two devices
         return ModuleRef(_cpu_type(a.qual))
