@@ -160,13 +160,24 @@ class _Facts:
                 self.zeroes = self.cleared_other = True
 
 
-def _text(node) -> str:
+_TEXT_CHAIN_LIMIT = 16  # receivers deeper than this (x()()()...) are nobody's optimizer
 
+
+def _text(node) -> str:
+    """The source text of a receiver (``opt``, ``self.optimizers[0]``); "" for anything long or odd. Code is
+    generated only for short chains: generating it for every link of a 500-deep ``x()()()...`` is
+    quadratic."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
         inner = _text(node.value)
         return f"{inner}.{node.attr.value}" if inner else node.attr.value
+    depth, n = 0, node
+    while isinstance(n, (cst.Call, cst.Subscript, cst.Attribute)):
+        n = n.func if isinstance(n, cst.Call) else n.value
+        depth += 1
+        if depth > _TEXT_CHAIN_LIMIT:
+            return ""
     try:
         return cst.Module(body=[]).code_for_node(node)
     except Exception:
