@@ -172,7 +172,7 @@ class Index:
     def _result(self, e: list, path):
         from dataclasses import replace
 
-        from torchlint.runner import FileResult
+        from torchlint.diagnostics import FileResult
 
         stored = e[3]
         if stored is None:  # no trigger words: never parsed
