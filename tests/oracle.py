@@ -36,6 +36,7 @@ for line in sys.stdin:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1); os.dup2(devnull, 2)
         sys.argv = [path]
+        sys.path[:0] = req.get("sys_path", [])  # a project's roots (fixtures/projects), as `pip install -e` would
         result = {"outcome": "clean"}
         try:
             ns = runpy.run_path(path, run_name="__main__")
@@ -102,8 +103,11 @@ class Oracle:
                                      text=True, bufsize=1)
         self.tmp = tempfile.TemporaryDirectory(prefix="torchlint-oracle-")
 
-    def run(self, path, timeout: float = 20) -> Outcome:
-        self.proc.stdin.write(json.dumps({"path": str(Path(path).resolve()), "timeout": timeout}) + "\n")
+    def run(self, path, timeout: float = 20, sys_path=()) -> Outcome:
+        req = {"path": str(Path(path).resolve()), "timeout": timeout}
+        if sys_path:
+            req["sys_path"] = [str(p) for p in sys_path]
+        self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:

@@ -24,7 +24,8 @@ CODE = re.compile(r"(TL\d{3})(?:\[(\w+)\])?")
 ORACLE = re.compile(r"^#\s*oracle:\s*(?P<mode>effect|skip)\b(?:\s*--\s*(?P<why>.*))?", re.M)
 
 ALL_CODES = [r.code for r in registry.all_rules()]
-FILES = sorted(FIXTURES.rglob("*.py"))
+PROJECTS = FIXTURES / "projects"  # multi-file projects: tests/test_projects.py
+FILES = sorted(p for p in FIXTURES.rglob("*.py") if PROJECTS not in p.parents)
 
 
 def annotations(source: str) -> list:

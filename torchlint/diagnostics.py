@@ -92,3 +92,4 @@ class FileResult:
     cached: bool = False
     noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)
     truncated: bool = False  # the interpreter's budget cut the analysis short (check --verbose says so)
+    deps: list = field(default_factory=list)  # [path, stat, digest] of the project's other modules it used

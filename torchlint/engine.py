@@ -186,7 +186,11 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
     project = link_for(path)  # the project's other modules, read lazily from disk (analysis/project.py)
     try:
         with _recursion_limit(10_000):
-            analysis = Interpreter(module, project=project).run()
+            analysis = Interpreter(module).run()
+            if project is not None and project.needed(module, analysis):  # a backward site it could not see
+                analysis = Interpreter(module, project=project).run()
+            else:
+                project = None
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
     if facts is not None:

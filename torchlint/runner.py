@@ -159,7 +159,7 @@ def _lint_file(path: Path, data: bytes, settings: Settings, mode: FixMode, rules
     select = sorted(settings.select if rules is None else rules)
     try:
         facts: dict = {}
-        raw = lint_source(source, display, select=select, facts=facts)
+        raw = lint_source(source, display, select=select, deps=result.deps, facts=facts)
         result.truncated = bool(facts.get("truncated"))
         diags = keep(raw)
     except SourceError as e:

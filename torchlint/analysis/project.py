@@ -29,48 +29,17 @@ from collections import ChainMap
 from typing import Optional
 
 from torchlint.workspace import modules as mods
+from torchlint.analysis.lazymodule import LoadedModule
 from torchlint.analysis.values import UNKNOWN, ClassValue, ModuleRef, Value
 
 MAX_MODULES = 48
-MAX_BYTES = 3_000_000
+MAX_BYTES = 600_000  # of source newly read for one checked file (modules kept from earlier files are free)
+PARSE_CHARS = 60_000  # source of other modules newly parsed with LibCST for one checked file
+FOREIGN_STEPS = 40_000  # interpreter steps one checked file may spend in other modules' code
 MAX_NESTED_LOADS = 8
 MAX_HOPS = 8  # re-exports followed for one name
 KEEP_BYTES = 40_000_000
 RACY_NS = 2_000_000_000
-
-
-class LoadedModule:
-    """One other module of the project: its parsed tree and the module frame of its body's run."""
-
-    __slots__ = ("file", "qual", "digest", "stat", "size", "tree", "frame", "state", "uses", "stars", "display",
-                 "_positions")
-
-    def __init__(self, file: mods.ModuleFile):
-        self.file = file
-        self.qual = file.qual
-        self.digest = None
-        self.stat = None
-        self.size = 0
-        self.tree = None
-        self.frame = None
-        self.state = "new"  # new, loading, done, failed
-        self.uses: set = set()  # modules whose names this module's body resolved
-        self.stars: tuple = ()  # names of the modules ``from x import *`` brings in
-        self.display = file.path or file.qual
-        self._positions = None
-
-    def var(self, name: str) -> Optional[Value]:
-        return self.frame.vars.get(name) if self.frame is not None else None
-
-    def line_of(self, node) -> Optional[int]:
-        if self.tree is None:
-            return None
-        if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
-        pos = self._positions.get(node)
-        return pos.start.line if pos is not None else None
 
 
 class Project:
@@ -80,6 +49,7 @@ class Project:
         self.modules: dict = {}  # (path, qual) -> LoadedModule
         self.by_frame: dict = {}  # id(module frame) -> LoadedModule
         self.class_ns: dict = {}  # ClassDef node -> namespace (shared by every interpreter of other modules)
+        self.completed: set = set()  # ClassDef nodes whose bases complete() has resolved
         self.kept_bytes = 0
 
     def forget(self, m: LoadedModule) -> None:
@@ -123,7 +93,34 @@ class Link:
         self.used: dict = {}  # LoadedModule -> None (ordered)
         self.loading: list = []
         self.bytes = 0
+        self.completed: set = set()
+        self.in_foreign = 0
+        self.parsed = 0
+        self.foreign_steps = 0
         self._top: dict = {}
+
+    def needed(self, module, analysis) -> bool:
+        """Is the project worth reading for this file?  Only when a backward site's value is unknown on its own
+        (``analysis``: the file analysed alone) and the file imports from the project (its own top-level
+        imports, or relative ones).  Most files need nothing: their sites are known, or they have none."""
+        verdicts = site_verdicts(module, analysis)
+        return any(v == "unknown" for v in verdicts.values()) and self._imports_project(module)
+
+    def _imports_project(self, module) -> bool:
+        import libcst as cst
+
+        from torchlint.analysis.cstwalk import dotted, walk
+
+        for node in walk(module):
+            if isinstance(node, cst.ImportFrom):
+                if node.relative:
+                    return True
+                if node.module is not None and self.finder.find(dotted(node.module).split(".")[0]) is not None:
+                    return True
+            elif isinstance(node, cst.Import):
+                if any(self.finder.find(dotted(a.name).split(".")[0]) is not None for a in node.names):
+                    return True
+        return False
 
     # -- hooks the interpreter calls -------------------------------------------
 
@@ -151,18 +148,49 @@ class Link:
             return None
         return base
 
-    def foreign(self, frame, ip) -> bool:
-        """True when a function whose defining frame is ``frame`` belongs to another module than ``ip``'s."""
-        return _root(frame) is not ip.module_frame
+    def spend_parse(self, chars: int) -> bool:
+        """May this file parse ``chars`` more characters of other modules?  (Then they are spent.)"""
+        if self.parsed + chars > PARSE_CHARS:
+            return False
+        self.parsed += chars
+        return True
+
+    def entering(self, fn, ip) -> bool:
+        """True when a call of ``fn`` leaves the checked file's code for another module's (see call_quietly)."""
+        return not self.in_foreign and _root(fn.frame) is not ip.module_frame
 
     def call_quietly(self, objects, fn, args, kwargs, generic, site) -> Value:
-        """Run a function of another module for its value only: what it calls is not this file's to report."""
+        """Run a function of another module for its value only, within :data:`FOREIGN_STEPS`: what it calls is not
+        this file's to report.  Past the budget the call's value is unknown."""
+        from torchlint.analysis.interp.state import STEP_BUDGET, Budget
+
         ip = objects.ip
+        remaining = FOREIGN_STEPS - self.foreign_steps
+        if remaining <= 0:
+            return UNKNOWN
+        start, spent = ip.steps, ip.budget_spent
+        # the interpreter stops a call past STEP_BUDGET: start the count so that it stops this one at `remaining`
+        fake = STEP_BUDGET - remaining
+        shifted = fake > start
+        if shifted:
+            ip.steps = fake
+        began = ip.steps
+        self.in_foreign += 1
         ip.silent += 1
         try:
             return objects.call_user(fn, args, kwargs, generic, site)
+        except Budget:
+            if not shifted or start + ip.steps - began > STEP_BUDGET:
+                raise  # the file's own budget, not only ours
+            return UNKNOWN
         finally:
             ip.silent -= 1
+            self.in_foreign -= 1
+            used = ip.steps - began
+            self.foreign_steps += used
+            if shifted:
+                ip.steps = start + used
+                ip.budget_spent = spent or ip.steps > STEP_BUDGET
 
     def resolve(self, qual: str, hops: int = 0) -> Optional[Value]:
         """The value of a project name (``pkg.losses.build_criterion``); None when ``qual`` is no project name or is a
@@ -183,16 +211,30 @@ class Link:
             return UNKNOWN
         return self._name_in(mf, name, hops)
 
-    def resolve_bases(self, bases: tuple) -> tuple:
-        """Class bases with project names replaced by the classes they stand for."""
-        out = []
-        for b in bases:
+    def complete(self, cls: ClassValue, depth: int = 0) -> None:
+        """Replace, once, the bases of ``cls`` (and of its bases) that name classes of other project modules by
+        those classes: ``class Net(BaseModel)`` with ``from .base import BaseModel``.  Lazy: a class's bases
+        are looked up only when one of its attributes is (instantiation, a method, ``forward``)."""
+        if cls.node in self.completed or cls.node in self.project.completed or depth > MAX_HOPS:
+            return
+        owner = self.project.by_frame.get(id(_root(cls.frame)))
+        # (a class of this file is forgotten with it; one of another module is kept with the module)
+        (self.completed if owner is None else self.project.completed).add(cls.node)
+        bases = []
+        for b in cls.bases:
             if isinstance(b, ModuleRef):
                 r = self.resolve(b.qual)
                 if isinstance(r, ClassValue):
+                    m = self.project.by_frame.get(id(_root(r.frame)))
+                    if owner is not None and m is not None:
+                        owner.uses.add(m)  # the class's module depends on its base's module, for later files too
                     b = r
-            out.append(b)
-        return tuple(out)
+            if isinstance(b, ClassValue):
+                self.complete(b, depth + 1)
+            bases.append(b)
+        bases = tuple(bases)
+        if bases != cls.bases:
+            object.__setattr__(cls, "bases", bases)  # (frozen for hashing, which uses the node only)
 
     def locate(self, node) -> Optional[str]:
         """``pkg/losses.py:3`` for a node of another module this file used; None if it is in none of them."""
@@ -227,6 +269,9 @@ class Link:
         return v
 
     def _use(self, m: LoadedModule) -> None:
+        if m.ip is not None and m.link is not self:  # its statements run for this file now
+            m.link = m.ip.project = self
+            m.ip.analysis.project = self
         stack = [m]
         while stack:
             cur = stack.pop()
@@ -278,57 +323,56 @@ class Link:
         m.size = len(data)
         m.display = _display(m.file.path, self.base)
         try:
-            from torchlint.engine import parse
-
             source = _decode(data)
-            m.tree = parse(source, m.file.path)
-        except Exception:  # unreadable or unparsable: its names stay unknown, as outside the project
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            m.state = "failed"
+            return
+        if not m.index(source):  # unparsable: its names stay unknown, as outside the project
             m.state = "failed"
             return
         self.project.kept_bytes += m.size
-        m.stars = tuple(_star_imports(m))
-        self.loading.append(m)
-        try:
-            _exec_module(m, self)
-            m.state = "done"
-        except RecursionError:
-            m.state = "failed"
-        finally:
-            self.loading.pop()
+        m.start(self)
+        m.state = "done"
 
 
-def _exec_module(m: LoadedModule, link: Link) -> None:
-    """Run the module body of ``m`` with its own interpreter, silently; its frame is the module's summary."""
-    from torchlint.analysis.interp import Interpreter
-    from torchlint.analysis.interp.state import Budget
-    from torchlint.analysis.values import Const
-
-    ip = Interpreter(m.tree, project=link)
-    ip.silent += 1
-    frame = ip.module_frame
-    frame.vars["__name__"] = Const(m.qual)
-    try:
-        ip.stmts.exec_block(m.tree.body, frame)
-    except Budget:
-        pass
-
-
-def _star_imports(m: LoadedModule) -> list:
+def site_verdicts(module, analysis) -> dict:
+    """Every backward site of ``module`` (a ``.backward()``/``manual_backward()`` call, whatever its receiver, and
+    each ``return`` of a ``training_step``) -> its verdict: ``non_scalar``, ``likely_non_scalar``, ``scalar`` or
+    ``unknown`` (its value in some context is not a tensor of known verdict, or it was never reached)."""
     import libcst as cst
 
-    from torchlint.analysis.cstwalk import dotted
+    from torchlint.analysis.cstwalk import walk
+    from torchlint.analysis.sinks import FRAMEWORK_METHODS, backward_sites, flatten_targets, lightning_sites
+    from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
 
-    out = []
-    for stmt in m.tree.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for s in stmt.body:
-            if isinstance(s, cst.ImportFrom) and isinstance(s.names, cst.ImportStar):
-                level = len(s.relative)
-                name = dotted(s.module) if s.module is not None else None
-                qual = mods.resolve_relative(m.qual, m.file.is_package, level, name) if level else name
-                if qual:
-                    out.append(qual)
+    out: dict = {}
+    steps: list = []
+    methods = {"backward"} | FRAMEWORK_METHODS
+    for node in walk(module):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
+            out[node] = "unknown"
+        elif isinstance(node, cst.FunctionDef) and node.name.value == "training_step":
+            out[node] = "unknown"
+            steps.append(node)
+    lightning = lightning_sites(module, analysis) if steps else []
+    inside = {n: step for step in steps for n in walk(step.body)} if lightning else {}
+    for site in list(backward_sites(analysis)) + list(lightning):
+        ts = [t for v in site.values for t in flatten_targets(v)]
+        seen = {t.verdict for t in ts if isinstance(t, Tensor)}
+        if not ts:
+            verdict = "unknown"
+        elif NON_SCALAR in seen:
+            verdict = NON_SCALAR
+        elif LIKELY_NON_SCALAR in seen:
+            verdict = LIKELY_NON_SCALAR
+        elif seen == {SCALAR} and all(isinstance(t, Tensor) for t in ts):
+            verdict = SCALAR
+        else:
+            verdict = "unknown"
+        out[site.call] = verdict
+        step = inside.get(site.call) if site.kind == "lightning" else None
+        if step is not None and out.get(step) == "unknown":
+            del out[step]  # the training_step is counted by its returns
     return out
 
 

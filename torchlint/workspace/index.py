@@ -177,6 +177,11 @@ class Index:
         stored = e[3]
         if stored is None:  # no trigger words: never parsed
             return FileResult(Path(path), parsed=False, cached=True)
+        if stored.get("deps"):  # the project's other modules it used must be unchanged too
+            from torchlint.workspace.modules import deps_fresh
+
+            if not deps_fresh(stored["deps"]):
+                return None
         display = str(path)
 
         def load(d):
@@ -220,6 +225,8 @@ class Index:
 
             stored = {"diagnostics": [dump(d) for d in res.diagnostics],
                       "error": dump(res.error) if res.error else None}
+            if res.deps:
+                stored["deps"] = res.deps
             if res.truncated:  # check --verbose names it on a warm run too
                 stored["truncated"] = True
         else:
