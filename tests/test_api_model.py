@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from torchlint.analysis import api
-from torchlint.analysis.values import Number, PyConverted, Seq, Tensor
+from torchlint.analysis.values import Number, PyConverted, Seq, Tensor, TorchObject
 
 api.load()
 
@@ -78,6 +78,8 @@ def compare(pred, real, torch, where="out"):
             compare(p, r, torch, f"{where}[{i}]")
     elif isinstance(real, (int, float, bool)):
         assert isinstance(pred, Number), f"{where}: predicted {pred!r} for a Python number"
+    elif isinstance(real, (torch.device, torch.dtype)):
+        assert isinstance(pred, TorchObject) and pred.qual == f"torch.{type(real).__name__}", f"{where}: predicted {pred!r}"
     else:
         assert isinstance(pred, PyConverted), f"{where}: predicted {pred!r} for {type(real).__name__}"
 

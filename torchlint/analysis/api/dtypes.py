@@ -77,7 +77,7 @@ op("Tensor.cuda|Tensor.cpu", "input, *args, device=None, non_blocking=False, mem
    group="pointwise", examples=[("x.cpu()", "x = torch.arange(2)")])
 
 op("torch.device", "type, index=None", lambda a: TorchObject("torch.device"), flow="new", differentiable=False,
-   group="creation")
+   group="creation", examples=["torch.device('cpu')", "torch.device('cuda' if torch.cuda.is_available() else 'cpu')"])
 
 
 # -- legacy constructors
