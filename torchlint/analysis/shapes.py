@@ -253,3 +253,18 @@ def pool_out(size, kernel, stride, padding=0, dilation=1, ceil_mode=False):
             out -= 1
         return out
     return num // stride + 1
+
+
+def conv_transpose_out(size, kernel, stride=1, padding=0, dilation=1, output_padding=0):
+    if not all(isinstance(v, int) for v in (size, kernel, stride, padding, dilation, output_padding)):
+        return None
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def scaled(size, factor):
+    """``floor(size * factor)``: a spatial size after ``F.interpolate(scale_factor=...)``."""
+    import math
+
+    if not isinstance(size, int) or isinstance(factor, bool) or not isinstance(factor, (int, float)):
+        return None
+    return math.floor(float(size) * factor)

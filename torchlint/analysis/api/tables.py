@@ -951,5 +951,7 @@ op("Tensor.numpy", "input, *, force=False", r_numpy, group="conversion", example
 from torchlint.analysis.api import losses as _losses  # noqa: E402,F401
 from torchlint.analysis.api import layers as _layers  # noqa: E402,F401
 from torchlint.analysis.api import dtypes as _dtypes  # noqa: E402,F401
+from torchlint.analysis.api import vision as _vision  # noqa: E402,F401
+from torchlint.analysis.api import spectral as _spectral  # noqa: E402,F401
 
 _ = (UNKNOWN, module_class)
