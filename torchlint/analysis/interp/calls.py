@@ -81,6 +81,8 @@ class Calls:
         if qual in ("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"):
             inner = args[0] if args else kwargs.get("module", UNKNOWN)
             return TorchObject("torch.nn.DataParallel", (("module", inner),), node=node)
+        if qual in ("torch.nn.parallel.data_parallel", "torch.nn.parallel.data_parallel.data_parallel"):
+            return self.call_data_parallel(args, kwargs, node)
         if qual in ("torch.nn.parallel.DistributedDataParallel", "torch.nn.DistributedDataParallel",
                     "torch.nn.parallel.distributed.DistributedDataParallel"):
             return args[0] if args else kwargs.get("module", UNKNOWN)
@@ -318,6 +320,26 @@ class Calls:
                 return recv
             return UNKNOWN
         return UNKNOWN
+
+    def call_data_parallel(self, args, kwargs, node) -> Value:
+        """``nn.parallel.data_parallel(module, inputs, device_ids, output_device, dim, module_kwargs)``: runs
+        ``module(*inputs, **module_kwargs)`` on each GPU and gathers the outputs, like ``nn.DataParallel``."""
+        names = ("module", "inputs", "device_ids", "output_device", "dim", "module_kwargs")
+        bound = dict(zip(names, args))
+        if len(args) > len(names) or any(k not in names or k in bound for k in kwargs):
+            return UNKNOWN
+        bound.update(kwargs)
+        module, inputs = bound.get("module", UNKNOWN), bound.get("inputs", UNKNOWN)
+        mkw = bound.get("module_kwargs", Const(None))
+        dp = TorchObject("torch.nn.DataParallel", (("module", module),), node=node)
+        call_args = list(inputs.items) if isinstance(inputs, Seq) and inputs.kind == "tuple" and inputs.items is not None \
+            else [inputs] if isinstance(inputs, Tensor) else None
+        call_kwargs = {} if isinstance(mkw, Const) and mkw.value is None else \
+            dict(mkw.items) if isinstance(mkw, DictValue) and mkw.complete and all(isinstance(k, str) for k, _ in mkw.items) \
+            else None
+        out = UNKNOWN if call_args is None or call_kwargs is None else self.call(module, call_args, call_kwargs, node)
+        label = node.args[0].value if isinstance(node, cst.Call) and node.args and not node.args[0].keyword else None
+        return _gather(out, dp, label)
 
     def call_torch_object(self, obj: TorchObject, args, kwargs, node) -> Value:
         if obj.qual == "torch.func.grad":
