@@ -111,7 +111,7 @@ def test_explicit_config_path(tmp_path):
 @pytest.mark.parametrize("body, message", [
     ('selec = ["TL001"]', "[tool.torchlint]: unknown key 'selec' (did you mean 'select'?); valid keys are: "
                           "cache-dir, exclude, extend, extend-exclude, extend-select, force-exclude, ignore, output-format, "
-                          "per-file-ignores, respect-gitignore, select, unsafe-fixes"),
+                          "per-file-ignores, respect-gitignore, select, src, unsafe-fixes"),
     ('output-format = "xml"', "[tool.torchlint]: 'output-format' is 'xml'; valid values are: full, concise, json, "
                               "json-lines, sarif, github, gitlab, junit"),
     ('respect-gitignore = "yes"', "[tool.torchlint]: 'respect-gitignore' must be true or false, got \"yes\""),

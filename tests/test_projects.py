@@ -163,3 +163,18 @@ def test_resolution_rules(tmp_path):
     assert modules.resolve_relative("lib.sub.mod", False, 2, None) == "lib"
     assert modules.resolve_relative("lib.sub", True, 1, "mod") == "lib.sub.mod"
     assert modules.resolve_relative("lib", False, 3, "x") is None
+
+
+def test_src_setting_adds_import_roots(tmp_path):
+    (tmp_path / "libs" / "mylib").mkdir(parents=True)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.torchlint]\nsrc = ["libs"]\n', encoding="utf-8")
+    (tmp_path / "libs" / "mylib" / "__init__.py").write_text(
+        'import torch.nn as nn\ncriterion = nn.MSELoss(reduction="none")\n', encoding="utf-8")
+    (tmp_path / "app" / "train.py").write_text(
+        "import torch\nfrom mylib import criterion\n"
+        "loss = criterion(torch.randn(3, requires_grad=True), torch.randn(3))\nloss.backward()\n", encoding="utf-8")
+    got = _check("--no-cache", "app/train.py", cwd=tmp_path)
+    assert [d["location"]["row"] for d in got] == [4] and "libs/mylib/__init__.py:2" in got[0]["message"]
+    (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\n", encoding="utf-8")
+    assert _check("--no-cache", "app/train.py", cwd=tmp_path) == []  # without it, mylib is not the project's

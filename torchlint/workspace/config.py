@@ -25,6 +25,7 @@ KEYS = {
     "extend": str, "select": list, "ignore": list, "extend-select": list, "per-file-ignores": dict, "exclude": list,
     "extend-exclude": list, "respect-gitignore": bool, "force-exclude": bool, "unsafe-fixes": bool,
     "output-format": str, "cache-dir": str,
+    "src": list,  # import roots of the project, relative to this file (as in Ruff): workspace/modules.py
 }
 DEFAULT_EXCLUDES = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
