@@ -245,3 +245,55 @@ module_class(N + "PixelShuffle", "upscale_factor", "input", lambda a: _pixel_shu
              flow="keeps", group="upsampling", examples=[("nn.PixelShuffle(3)(x)", "x = torch.randn(1, 18, 2, 2)")])
 module_class(N + "PixelUnshuffle", "downscale_factor", "input", lambda a: _pixel_shuffle(a, _self(a, "downscale_factor"), True),
              flow="keeps", group="upsampling", examples=[("nn.PixelUnshuffle(2)(x)", "x = torch.randn(1, 2, 4, 4)")])
+
+
+# ---------------------------------------------------------------------------
+# Padding (negative pads crop), channel shuffle
+
+
+def _padded(shape, pad):
+    if not isinstance(pad, tuple) or len(pad) % 2 or len(pad) // 2 > len(shape) \
+            or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
+        raise ShapeUnknown("pad")
+    out = list(shape)
+    for i in range(len(pad) // 2):
+        d = len(shape) - 1 - i
+        out[d] = out[d] + pad[2 * i] + pad[2 * i + 1] if isinstance(out[d], int) else None
+    return tuple(out)
+
+
+def r_pad(a: Args):
+    return _padded(a.shape("input"), a.const("pad"))
+
+
+def r_pad_module(n):
+    def rule(a: Args):
+        shape = _spatial(a, n)
+        pad = _self(a, "padding")
+        return _padded(shape, (pad,) * (2 * n) if isinstance(pad, int) else pad)
+
+    return rule
+
+
+def r_channel_shuffle(a: Args):
+    t = a.tensor("input")
+    if t.shape is None or len(t.shape) < 3:
+        raise ShapeUnknown("channel_shuffle needs 3 or more dims")
+    return Tensor(shape=t.shape, numel=t.numel)
+
+
+op(F + "pad", "input, pad, mode='constant', value=None", r_pad, group="padding", dtype="input",
+   examples=[("F.pad(x, (1, 2))", "x = torch.randn(2, 3)"), ("F.pad(x, (1, 1, 2, 0), mode='reflect')", "x = torch.randn(1, 2, 4, 4)"),
+             ("F.pad(x, [0, 0, -1, 1], value=0.5)", "x = torch.randn(3, 4)")])
+for _n in (1, 2, 3):
+    _sp = lambda v: ", ".join([str(v)] * _n)  # noqa: E731
+    for _kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
+        module_class(N + f"{_kind}Pad{_n}d", "padding, value=0.0" if _kind == "Constant" else "padding", "input",
+                     r_pad_module(_n), flow="reduce", group="padding",
+                     examples=[(f"nn.{_kind}Pad{_n}d(1{', 0.5' if _kind == 'Constant' else ''})(x)", f"x = torch.randn(2, 3, {_sp(4)})"),
+                               (f"nn.{_kind}Pad{_n}d(({_sp('1, 2')}){', 0.5' if _kind == 'Constant' else ''})(x)",
+                                f"x = torch.randn(3, {_sp(5)})")])
+op(F + "channel_shuffle|torch.channel_shuffle|torch.native_channel_shuffle", "input, groups", r_channel_shuffle, flow="keeps",
+   group="padding", dtype="input", examples=[("F.channel_shuffle(x, 2)", "x = torch.randn(2, 4, 3, 3)")])
+module_class(N + "ChannelShuffle", "groups", "input", r_channel_shuffle, flow="keeps", group="padding",
+             examples=[("nn.ChannelShuffle(2)(x)", "x = torch.randn(2, 4, 3, 3)")])
