@@ -34,8 +34,8 @@ from torchlint.analysis.values import UNKNOWN, ClassValue, ModuleRef, Value
 
 MAX_MODULES = 48
 MAX_BYTES = 600_000  # of source newly read for one checked file (modules kept from earlier files are free)
-PARSE_CHARS = 60_000  # source of other modules newly parsed with LibCST for one checked file
-FOREIGN_STEPS = 40_000  # interpreter steps one checked file may spend in other modules' code
+PARSE_CHARS = 20_000  # source of other modules newly parsed with LibCST for one checked file
+FOREIGN_STEPS = 15_000  # interpreter steps one checked file may spend in other modules' code
 MAX_NESTED_LOADS = 8
 MAX_HOPS = 8  # re-exports followed for one name
 KEEP_BYTES = 40_000_000
