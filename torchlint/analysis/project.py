@@ -1,25 +1,31 @@
 """Project-wide analysis: the values of names that a checked file imports from the project's other modules.
 
-Imports stay lazy.  ``from pkg.losses import build_criterion`` binds
-``ModuleRef("pkg.losses.build_criterion")`` as before; only when the checked
-file *uses* such a name (calls it, takes an attribute of it, subclasses it)
-does the interpreter ask :meth:`Link.resolve`, and only then is
-``pkg/losses.py`` read, parsed and its module body run (with its own imports
-lazy in turn).  What other modules define is a *module summary*: the module
-frame of that run, whose functions and classes the checked file's interpreter
-then calls with its own abstract arguments, exactly as it calls its own
-functions (methods, ``__init__`` attributes, ``forward``, bases across files).
-Code in other modules runs silently: its call sites are not the checked
-file's, and no finding is reported in them.
+When it runs.  A file is first analysed alone, as always; only when one of its
+backward sites is then unknown (see :func:`site_verdicts`) and it imports from
+the project is it analysed again with a :class:`Link` (see :meth:`Link.needed`).
 
-Limits: a checked file loads at most :data:`MAX_MODULES` modules (and
-:data:`MAX_BYTES` of source) and follows at most :data:`MAX_NESTED_LOADS`
-loads inside loads; a module under import while its own names are asked for
-(an import cycle) gives what its body has bound so far, as in Python; past a
-limit a name is unknown.  Loaded modules are kept per process (a worker checks
-many files of one project), up to :data:`KEEP_BYTES` of source; each checked
-file records which modules it used, with their content hashes, for the cache
-(:meth:`Link.deps`).
+Imports stay lazy.  ``from pkg.losses import build_criterion`` binds
+``ModuleRef("pkg.losses.build_criterion")`` as before; only when the code
+*uses* such a name (calls it, takes an attribute of it, or a class's bases are
+asked for an attribute) does the interpreter ask :meth:`Link.resolve`.  Then
+``pkg/losses.py`` is read and indexed (:mod:`torchlint.analysis.lazymodule`),
+and only the top-level statements that bind the names looked up are parsed
+and run in its module frame: that frame is the module's summary.  Its functions
+and classes are called by the checked file's interpreter with its own abstract
+arguments, as it calls its own (methods, ``__init__`` attributes, ``forward``,
+bases completed across files by :meth:`Link.complete`).  Code of other modules
+runs silently: its call sites are not the checked file's, and nothing is
+reported in them.
+
+Limits, per checked file: :data:`MAX_MODULES` modules, :data:`MAX_BYTES` of
+their source read, :data:`PARSE_CHARS` of it parsed with LibCST,
+:data:`FOREIGN_STEPS` interpreter steps in their code, :data:`MAX_NESTED_LOADS`
+loads inside loads and :data:`MAX_HOPS` re-exports per name; past a limit a
+name is unknown.  An import cycle gives what has been bound so far, as in
+Python.  Loaded modules are kept per process (a worker checks many files of one
+project), up to :data:`KEEP_BYTES`, and checked against the disk when a new
+file uses them; each checked file records the modules it used, with their
+content hashes, for the cache (:meth:`Link.deps`).
 """
 from __future__ import annotations
 
@@ -70,7 +76,7 @@ class Project:
 _PROJECT = Project()
 
 
-def link_for(path: Optional[str], own_qual: Optional[str] = None) -> Optional["Link"]:
+def link_for(path: Optional[str]) -> Optional["Link"]:
     """The link of the file ``path`` (a real or intended file name) to its project, or None for ``<string>``."""
     if not path or path.startswith("<"):
         return None
