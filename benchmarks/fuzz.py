@@ -531,4 +531,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `fuzz.py | head`: the reader has what it wanted
+        sys.stdout = None
+        os._exit(0)
