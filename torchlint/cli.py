@@ -20,7 +20,6 @@ from torchlint.settings import OUTPUT_FORMATS
 FORMATS = OUTPUT_FORMATS
 TEXT_FORMATS = output.TEXT_FORMATS
 PROGRESS_MIN_FILES = 10
-PROGRESS_MIN_FILES = 10
 
 
 @dataclass(frozen=True)
