@@ -213,3 +213,14 @@ def train_step(x, y, reduction="none"):
     assert findings(src) == []
     called = src + "train_step(torch.randn(3, requires_grad=True), torch.randn(3))\n"
     assert findings(called) == [(7, "TL001", "error")]
+
+
+def test_dict_get_of_a_missing_key_is_the_default():
+    v = run(HEADER + """
+cfg = {"lr": 0.1}
+kind = cfg.get("kind")
+other = cfg.get("kind", "mse")
+lr = cfg.get("lr")
+""")
+    assert v["kind"].value is None and v["other"].value == "mse" and v["lr"].value == 0.1
+

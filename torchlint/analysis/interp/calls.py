@@ -303,8 +303,11 @@ class Calls:
             return UNKNOWN
         if isinstance(recv, DictValue):
             if name == "get" and args and isinstance(args[0], Const):
-                v = recv.get(args[0].value)
-                return v if v is not UNKNOWN or recv.complete else UNKNOWN
+                if any(k == args[0].value for k, _ in recv.items):
+                    return recv.get(args[0].value)
+                # a key a complete dict lacks gives the default (None unless one is passed)
+                default = args[1] if len(args) > 1 else Const(None)
+                return default if recv.complete else UNKNOWN
             if name == "values":
                 return Seq("list", tuple(v for _, v in recv.items)) if recv.complete else Seq("list", None, UNKNOWN)
             if name == "items":
