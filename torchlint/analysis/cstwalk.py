@@ -91,3 +91,23 @@ def short_code(node) -> Optional[str]:
     code = " ".join(code.split())
     return code if len(code) <= 60 else code[:57] + "..."
 
+
+_EARLY_EXITS = (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await)
+
+
+def ends_early(body) -> bool:
+    """Can a run of ``body`` (a loop iteration) end before its last statement (break, continue, return,
+    raise, yield)? Nested functions, classes and lambdas do not count."""
+    return any(isinstance(n, _EARLY_EXITS) for n in walk(body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+
+
+def literal_range_count(it) -> Optional[int]:
+    """How many numbers ``range(n)`` / ``range(a, b)`` with integer literals yields; None for anything else."""
+    if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args
+            and len(it.args) <= 2 and all(isinstance(a.value, cst.Integer) and a.keyword is None for a in it.args)):
+        return None
+    try:
+        nums = [a.value.evaluated_value for a in it.args]  # 0x10, 1_000, 0o7 as Python reads them
+    except ValueError:  # a literal of more digits than int() accepts
+        return None
+    return nums[0] if len(nums) == 1 else nums[1] - nums[0]

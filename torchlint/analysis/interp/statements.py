@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 import libcst as cst
-from torchlint.analysis.cstwalk import dotted, walk
+from torchlint.analysis.cstwalk import dotted, ends_early
 from torchlint.analysis.values import (
     UNKNOWN,
     ClassValue,
@@ -444,5 +444,4 @@ def _unrollable(stmt, iterable) -> bool:
         return False
     if stmt.orelse is not None or not any(isinstance(i, (Instance, TorchObject)) for i in iterable.items):
         return False
-    return not any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
-                   for n in walk(stmt.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    return not ends_early(stmt.body)

@@ -27,7 +27,6 @@ _NO_ALIAS_PARENTS = ("Attribute", "Subscript", "BinaryOperation", "UnaryOperatio
 
 
 def _is_literal(node) -> bool:
-
     if type(node).__name__ in _LITERALS:
         return True
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
@@ -38,12 +37,10 @@ def _is_literal(node) -> bool:
 
 
 def _is_false(node) -> bool:
-
     return isinstance(node, cst.Name) and node.value == "False"
 
 
 def _root_name(node):
-
     while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
         node = node.func if isinstance(node, cst.Call) else node.value
     return node.value if isinstance(node, cst.Name) else None
@@ -68,8 +65,6 @@ def _fresh(node, torch_names) -> bool:
 
 class _Scan:
     def __init__(self, module):
-
-
         self.parent: dict = {}
         self.nodes: list = []
         stack = [module]
@@ -122,7 +117,6 @@ class _Scan:
                     self._bind(item.name, None)
 
     def _bind(self, target, value):
-
         if isinstance(target, cst.Name):
             self.bindings.setdefault(target.value, []).append(value)
         elif isinstance(target, cst.Attribute):
@@ -175,7 +169,6 @@ class _Scan:
 
     def container(self, node) -> bool:
         """Is ``node`` (the base of a subscript store) certainly a dict/list, not a tensor?"""
-
 
         key = node.value if isinstance(node, cst.Name) else "." + node.attr.value if isinstance(node, cst.Attribute) else None
         values = self.bindings.get(key) if key else None
@@ -318,5 +311,4 @@ def _string_index(sub) -> bool:
 
 
 def _mentions_requires_grad(node) -> bool:
-
     return isinstance(node, cst.SimpleString) and "requires_grad" in node.value

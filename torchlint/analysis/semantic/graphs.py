@@ -9,13 +9,12 @@ from typing import Optional
 import libcst as cst
 
 from torchlint.analysis.api import CLASSES, load
-from torchlint.analysis.cstwalk import walk
+from torchlint.analysis.cstwalk import ends_early, literal_range_count, walk
 from torchlint.analysis.sinks import _arg as call_arg
 from torchlint.analysis.semantic.blocks import statement_blocks
 from torchlint.analysis.values import BoundMethod, ModuleRef, Seq, Tensor, TorchObject
 
 def _blocks(module):
-
     return [list(b.body) for b in statement_blocks(module)]
 
 
@@ -33,7 +32,6 @@ def _backward_stmt(stmt):
 def _autograd_grad_stmt(ctx, stmt):
     """The call when ``stmt`` is ``torch.autograd.grad(name, ...)`` (as a statement or assigned, maybe indexed)."""
 
-
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
     small = stmt.body[0]
@@ -50,8 +48,6 @@ def _autograd_grad_stmt(ctx, stmt):
 
 
 def _assigned_names(root) -> set:
-
-
     names: set = set()
 
     def add(t):
@@ -91,7 +87,6 @@ def _rebinds(stmt, name: str) -> bool:
 
 
 def _straight(body):
-
     return list(body.body) if isinstance(body, cst.IndentedBlock) else []
 
 
@@ -110,23 +105,14 @@ def _counted_loops(module):
     for node in loops:
         if node.orelse is not None:
             continue
-        it = node.iter
-        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args:
-            vals = [a.value for a in it.args]
-            if all(isinstance(v, cst.Integer) for v in vals) and len(vals) <= 2:
-                try:
-                    nums = [v.evaluated_value for v in vals]  # 0x10, 1_000, 0o7 as Python reads them
-                except ValueError:  # a literal of more digits than int() accepts
-                    continue
-                count = nums[0] if len(nums) == 1 else nums[1] - nums[0]
-                if count >= 2:
-                    out.append((node, *where[id(node)]))
+        count = literal_range_count(node.iter)
+        if count is not None and count >= 2:
+            out.append((node, *where[id(node)]))
     return out
 
 
 def _dynamic(module) -> bool:
     """exec()/eval() can rebind any name."""
-
 
     return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("exec", "eval")
                for n in walk(module))
@@ -142,14 +128,6 @@ def _global_names(source: str) -> set:
     """Names some function rebinds through ``global``/``nonlocal``: a call may change them.  Read from the text
     (a match inside a string only makes the rule more careful)."""
     return {name.strip() for m in _GLOBAL.finditer(source) for name in m.group(1).split(",") if name.strip()}
-
-
-def _escapes(body) -> bool:
-    """Can an iteration end early (break, continue, return, raise, yield)? Nested functions do not count."""
-
-
-    return any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
-               for n in walk(body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
 
 
 # Tensor methods and torch functions whose result certainly carries the graph of their tensor inputs.
@@ -169,7 +147,6 @@ _GRAPH_OPERATORS = ("Add", "Subtract", "Multiply", "Divide", "MatrixMultiply", "
 
 def _carries(ctx, node, names) -> bool:
     """Does ``node`` certainly carry the autograd graph of a tensor bound to one of ``names``?"""
-
 
     if isinstance(node, cst.Name):
         return node.value in names
@@ -199,7 +176,6 @@ def _carries(ctx, node, names) -> bool:
 def _shared_in_block(ctx, block, unsafe, retains):
     """[(second backward call, first backward call, intermediate, its definition)] for backward() calls on two
     different names of ``block`` whose values both carry one intermediate's graph (with saved tensors)."""
-
 
     cands: dict = {}     # intermediate -> its definition statement
     carrying: dict = {}  # name -> set of intermediates its value carries
@@ -258,7 +234,6 @@ def _differentiable_module(obj) -> bool:
 
 
 def _layer_or_loss(qual: str) -> bool:
-
     load()
     entry = CLASSES.get(qual)
     return entry is not None and entry.group in ("layers", "loss", "activations") and not qual.endswith(
@@ -269,7 +244,6 @@ def _shared_intermediate(ctx, name, before, outer, unsafe):
     """(intermediate name, its definition) when ``name`` is built in straight-line loop statements ``before``
     from a tensor defined before the loop (in ``outer``, the statements preceding it in the same block) whose graph
     certainly holds saved tensors."""
-
 
     # Candidate intermediates: simple `h = <call>` statements before the loop, not rebound in between.
     candidates: dict = {}
@@ -342,7 +316,6 @@ def _state_inputs(ctx, value) -> set:
     cell (``rnn(x, h)``, ``lstm(x, (h, c))``, ``hx=h``), when the call certainly makes a graph with saved
     tensors from it; or any name a differentiable expression with saved tensors is certainly built from."""
 
-
     if not isinstance(value, cst.Call) or any(a.star for a in value.args):
         return set()
     events = ctx.analysis.calls.get(value, [])
@@ -360,8 +333,6 @@ def _state_inputs(ctx, value) -> set:
 
 
 def _names_read(node) -> set:
-
-
     return {n.value for n in walk(node, prune=(cst.Lambda,)) if isinstance(n, cst.Name)}
 
 
@@ -372,7 +343,6 @@ def _carried_state(ctx, name, body, pos, outer, unsafe):
     saved tensors.  Each iteration then links its graph to the previous one, which the previous backward()
     freed.  Only straight-line loop bodies; the state must appear nowhere else in the loop (a later
     ``h = h.detach()`` or ``h.detach_()`` would cut the link)."""
-
 
     defined_before = set()
     for stmt in outer:
@@ -506,7 +476,7 @@ def graph_reuses(model) -> list:
             if gcall is not None and not retains(gcall, 3, 4):
                 seen[gcall.args[0].value.value] = gcall
     for loop, block, index in (_counted_loops(model.module) if "range(" in src else ()):
-        if _escapes(loop.body):
+        if ends_early(loop.body):
             continue
         assigned = _assigned_names(loop.body)
         body = _straight(loop.body)

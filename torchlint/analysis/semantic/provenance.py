@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from torchlint.analysis.cstwalk import walk
+from torchlint.analysis.cstwalk import ends_early, literal_range_count, walk
 from torchlint.analysis.values import BoundMethod, Seq, Tensor
 
 _PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -27,7 +27,7 @@ def trip_count(loop, calls=None):
     """How many times a ``for`` loop over a literal ``range(n)``/``range(a, b)`` or a literal list or tuple
     runs, or over a call whose every evaluation gave a list of one known length (``range(opt.n_critic)``
     with a parsed default); None when that is not known (or the loop can end early, or has an ``else``)."""
-    if not isinstance(loop, cst.For) or loop.orelse is not None or _escapes(loop.body):
+    if not isinstance(loop, cst.For) or loop.orelse is not None or ends_early(loop.body):
         return None
     it = loop.iter
     if calls is not None and isinstance(it, cst.Call) and calls.get(it):
@@ -37,19 +37,7 @@ def trip_count(loop, calls=None):
             return lengths.pop()
     if isinstance(it, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in it.elements):
         return len(it.elements)
-    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and it.args \
-            and len(it.args) <= 2 and all(isinstance(a.value, cst.Integer) and a.keyword is None for a in it.args):
-        try:
-            nums = [a.value.evaluated_value for a in it.args]
-        except ValueError:
-            return None
-        return nums[0] if len(nums) == 1 else nums[1] - nums[0]
-    return None
-
-
-def _escapes(body) -> bool:
-    return any(isinstance(n, (cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Yield, cst.Await))
-               for n in walk(body, prune=_PRUNE))
+    return literal_range_count(it)
 
 
 class _Walk:

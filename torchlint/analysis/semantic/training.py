@@ -17,7 +17,6 @@ OPTIMIZER_NAME = re.compile(r"(^|_)(opt|optim|optimizer|optimiser)(_|\d|$)|optim
 def _block_of(loop, stmt):
     """The innermost indented block of ``loop`` whose statements include ``stmt`` (or None)."""
 
-
     for n in walk(loop.body, prune=(cst.FunctionDef, cst.ClassDef)):
         if isinstance(n, cst.IndentedBlock) and any(st is stmt for st in n.body):
             return n
@@ -27,14 +26,12 @@ def _block_of(loop, stmt):
 def _nested_under(block, stmt) -> bool:
     """Is ``stmt`` inside ``block`` but deeper than its own statements (under an if/with/try of it)?"""
 
-
     if block is None or any(st is stmt for st in block.body):
         return False
     return any(n is stmt for n in walk(block, prune=(cst.FunctionDef, cst.ClassDef)))
 
 
 def _del_targets(target) -> list:
-
     if isinstance(target, (cst.Tuple, cst.List)):
         return [el.value for el in target.elements]
     return [target]
@@ -54,7 +51,6 @@ def _runs_once(loop) -> bool:
 def _rebinds_optimizer(loop, steps) -> bool:
     """Does the loop body assign the optimizer's name (a new optimizer, new parameters, every iteration)?"""
 
-
     roots = {s.split(".", 1)[0] for s in steps} | set(steps)
     for n in walk(loop.body, prune=(cst.FunctionDef, cst.ClassDef)):
         if isinstance(n, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
@@ -65,13 +61,10 @@ def _rebinds_optimizer(loop, steps) -> bool:
 
 
 def _loops(module):
-
-
     return [st for b in statement_blocks(module) for st in b.body if isinstance(st, (cst.For, cst.While))]
 
 
 def _is_zeroing_call(call) -> bool:
-
     f = call.func
     if isinstance(f, cst.Attribute):
         if f.attr.value == "zero_grad":
@@ -86,7 +79,6 @@ def _is_zeroing_call(call) -> bool:
 
 
 def _mentions_grad(node) -> bool:
-
     while isinstance(node, cst.Attribute):
         if node.attr.value == "grad":
             return True
@@ -106,8 +98,6 @@ class _Facts:
         self.cleared_other = False
 
     def scan(self, root, stmt=None):
-
-
         stack = [(root, stmt)]
         while stack:
             node, stmt = stack.pop()
@@ -119,7 +109,6 @@ class _Facts:
             stack.extend((c, stmt) for c in reversed(list(children(node))))
 
     def _visit(self, node, stmt):
-
         if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if any(isinstance(t, cst.Attribute) and t.attr.value == "grad" for t in targets):
@@ -186,7 +175,6 @@ def _text(node) -> str:
 
 def _helpers_that_zero(module) -> set:
     """Names of functions/methods in this file that clear gradients (directly or through each other)."""
-
 
     defs: dict = {}
     for node in walk(module):
