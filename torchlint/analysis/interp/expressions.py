@@ -231,8 +231,9 @@ class Expressions:
         for comp in node.comparisons:
             right = self.eval(comp.comparator, frame)
             op = type(comp.operator)
-            if op in (cst.Is, cst.IsNot) and _none_test(left, right) is not None:
-                result = Const(_none_test(left, right) is (op is cst.Is))
+            is_none = _none_test(left, right) if op in (cst.Is, cst.IsNot) else None
+            if is_none is not None:
+                result = Const(is_none is (op is cst.Is))
             elif isinstance(left, Tensor) or isinstance(right, Tensor):
                 qual = COMPARE_OPS.get(op)
                 result = self.ip.calls.torch_call(qual, [left, right], {}, node) if qual else Number("bool")
