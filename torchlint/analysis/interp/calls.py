@@ -44,6 +44,8 @@ class Calls:
         return UNKNOWN if r is None else r
 
     def call(self, callee: Value, args: list, kwargs: dict, node) -> Value:
+        if self.ip.probe is not None:
+            self.ip.probe.note_call(callee)
         if isinstance(callee, ModuleRef):
             resolved = self.ip.project.resolve(callee.qual) if self.ip.project is not None else None
             if resolved is not None:  # a function, class or object of another module of the project
@@ -237,6 +239,8 @@ class Calls:
                 return self.torch_call("torch.abs", [v], {}, node)
             return v if is_number(v) else UNKNOWN
         if name in ("max", "min") and len(args) >= 2 and all(is_number(a) for a in args):
+            if not kwargs and all(isinstance(a, Const) and isinstance(a.value, (int, float)) for a in args):
+                return Const((min if name == "min" else max)(a.value for a in args))
             return Number(None)
         if name == "round" and args and is_number(args[0]):
             return Number("int" if len(args) == 1 else "float")

@@ -12,6 +12,7 @@ from torchlint.analysis.interp.calls import Calls
 from torchlint.analysis.interp.objects import UserCode
 from torchlint.analysis.interp.tensors import TensorAccess
 from torchlint.analysis.interp.data import DataPipelines
+from torchlint.analysis.interp.iteration import UserIterators
 
 
 class Interpreter:
@@ -47,6 +48,8 @@ class Interpreter:
         self.objects = UserCode(self)
         self.tensors = TensorAccess(self)
         self.data = DataPipelines(self)
+        self.iterators = UserIterators(self)
+        self.probe = None  # the run proving that a user iterator yields at least once (interp/iteration.py)
         if project is not None:
             project.attach(self)
 

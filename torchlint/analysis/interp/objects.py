@@ -60,7 +60,10 @@ class UserCode:
             return UNKNOWN
         return None
 
-    def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False, site=None) -> Value:
+    def call_user(self, fn: Function, args: list, kwargs: dict, generic: bool = False, site=None,
+                  fresh: bool = False) -> Value:
+        """Call ``fn``; with ``fresh`` its summary is neither looked up nor kept (``__next__`` changes its object,
+        whose identity is all a summary's key sees of it)."""
         node = fn.node
         if self.ip.project is not None and self.ip.project.entering(fn, self.ip):  # a function of another module
             return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
@@ -69,7 +72,8 @@ class UserCode:
         if self.ip.budget_spent and not generic:
             return UNKNOWN
         try:
-            key = (id(node), id(fn.frame), tuple(args), tuple(sorted(kwargs.items())), self.ip.grad_enabled)
+            key = None if fresh else (id(node), id(fn.frame), tuple(args), tuple(sorted(kwargs.items())),
+                                      self.ip.grad_enabled)
             hash(key)
         except TypeError:
             key = None

@@ -171,6 +171,8 @@ class Analysis:
         self.returns: dict = {}
         # AugAssign statement or subscript target written in place -> [(the tensor before, grad mode), per context]
         self.inplace: dict = {}
+        # For statement over a user iterator -> {call context: how many times it certainly runs (0 or 1)}
+        self.least_trips: dict = {}
 
     def events(self, node) -> list:
         return self.calls.get(node, [])

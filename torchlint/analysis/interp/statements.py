@@ -23,6 +23,7 @@ from torchlint.analysis.values import (
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
 from torchlint.analysis.interp.helpers import _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
 from torchlint.analysis.interp import params
+from torchlint.analysis.interp.data import is_stand_in
 
 
 class Statements:
@@ -84,6 +85,8 @@ class Statements:
                 self.ip.returns[-1].append(value)
             return False
         elif isinstance(s, cst.Raise):
+            if self.ip.probe is not None:
+                self.ip.probe.failed = True
             if s.exc is not None:
                 self.ip.exprs.eval(s.exc, frame)
             return False
@@ -182,6 +185,19 @@ class Statements:
             finally:
                 self.ip.in_loop -= 1
             return True
+        started = self.ip.iterators.start(iterable, stmt.target) \
+            if isinstance(iterable, Instance) and not is_stand_in(iterable) else None
+        if started is not None:
+            # an object of the file's classes with __iter__/__next__: each iteration gets what __next__ returns
+            least = 1 if self.ip.iterators.first_returns(iterable) else 0
+            trips = self.ip.analysis.least_trips.setdefault(stmt, {})
+            context = tuple(n for _, n in self.ip.stack)
+            trips[context] = min(trips.get(context, least), least)
+
+            def bind(f):
+                self.assign(stmt.target, self.ip.iterators.next(*started, stmt.target), f)
+
+            return self._loop(stmt, frame, bind, may_skip=True)
         elem = self.ip.tensors.element_of(iterable)
         known_empty = isinstance(iterable, Seq) and iterable.items == ()
 
@@ -379,7 +395,10 @@ class Statements:
                 return
             if isinstance(base, Instance):
                 name = target.attr.value
-                if base in self.ip.constructing or name not in base.attrs:
+                strong = self.ip.probe.store(base, target) if self.ip.probe is not None else None
+                if strong is not None:
+                    base.attrs[name] = value if strong or name not in base.attrs else join(base.attrs[name], value)
+                elif base in self.ip.constructing or name not in base.attrs:
                     base.attrs[name] = value
                 else:
                     base.attrs[name] = join(base.attrs[name], value)

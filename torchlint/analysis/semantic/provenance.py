@@ -50,6 +50,8 @@ class _Walk:
         self.found: list = []
         self._nodes: dict = {}  # id(statement) -> ids of the nodes in it
         self._backwards: dict = {}  # id(small statement) -> its backward calls, in source order
+        self.least = model.analysis.least_trips  # loop over a user iterator -> {context: certain runs}
+        self.quiet = 0  # walking a loop iteration that may not happen: it reports nothing
 
     def order(self, node) -> int:
         """The position of ``node`` in a walk of the module (for deterministic choices)."""
@@ -121,9 +123,33 @@ class _Walk:
                 runs = min(trip_count(stmt, self.calls), 2)
                 for _ in range(runs):
                     freed = self.block(stmt.body.body, dict(freed), context)
+            elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
+                    self.runs_once(stmt, context):
+                freed = self.once_or_more(stmt, freed, context)
             else:
                 self.clear_created(stmt, freed, context)  # may run, or not: only forget what it may remake
         return freed
+
+    def runs_once(self, loop, context) -> bool:
+        """Does this loop over a user iterator certainly run at least once (its number of runs unknown)?"""
+        if loop.orelse is not None or ends_early(loop.body):
+            return False
+        return self.least.get(loop, {}).get(context, 0) >= 1
+
+    def once_or_more(self, loop, freed: dict, context) -> dict:
+        """Walk a loop that runs once, maybe more: the first run reports, a second one (which may not happen)
+        only tells what is certainly freed after the loop: what both leave freed."""
+        self.clear_created(loop.iter, freed, context)
+        self.clear_created(loop.target, freed, context)  # what __next__ made: new every iteration
+        first = self.block(loop.body.body, dict(freed), context)
+        self.quiet += 1
+        try:
+            again = dict(first)
+            self.clear_created(loop.target, again, context)
+            again = self.block(loop.body.body, again, context)
+        finally:
+            self.quiet -= 1
+        return {g: call for g, call in first.items() if g in again}
 
     def small(self, small, freed: dict, context):
         self.clear_created(small, freed, context)
@@ -132,7 +158,7 @@ class _Walk:
             if graph is None:
                 continue
             hit = [g for g in freed if g in graph]
-            if hit and call not in self.reported:
+            if hit and call not in self.reported and not self.quiet:
                 # name the node of this frame that comes first in the source (never hash order)
                 g = min(hit, key=lambda g: self.order(self.anchor(g, context)))
                 self.reported.add(call)
