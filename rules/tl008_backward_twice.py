@@ -89,8 +89,15 @@ the rule silent. A recurrent state is followed only when a torch.nn RNN,
 LSTM, GRU or cell module takes it as its hidden state, or a differentiable
 expression with saved tensors (a product, `tanh`, a layer's input) is built
 from it, and when it appears nowhere else in the loop (a helper that detaches
-it, or any later use, keeps the rule silent). A name that a function rebinds
-with `global`, or a file that uses `exec`/`eval`, is not followed.
+it, or any later use, keeps the rule silent). Followed by graph provenance
+instead, a state may also go through user functions and modules and start as
+None (`h = None`, then `out, h = model(x, h)`): it is taken to carry the
+previous iteration's graph only when every iteration certainly leaves a tensor
+in it. A loop over an object of the file's classes with `__iter__` and
+`__next__` counts as running at least once only when its first `__next__`
+certainly returns (checked on a copy of the object); a second iteration is
+never assumed there. A name that a function rebinds with `global`, or a file
+that uses `exec`/`eval`, is not followed.
 """
 
     def check(self, ctx):
@@ -122,6 +129,13 @@ with `global`, or a file that uses `exec`/`eval`, is not followed.
                 msg = (f"`{r.name}` is built from `{r.inter}` (line {ctx.line_of(r.where)}), whose graph the "
                        f"backward() on line {ctx.line_of(r.first)} already freed; build it from `{r.inter}.detach()`, "
                        f"recompute `{r.inter}`, or pass retain_graph=True to the first backward()")
+            elif r.kind == "carried_graph":
+                expr = ctx.short_code(r.call.func.value)
+                made = ctx.short_code(r.where)
+                msg = (f"`{expr}` backpropagates through what `{made}` (line {ctx.line_of(r.where)}) built in the "
+                       f"previous iteration, carried into this one by a value the loop feeds back without "
+                       f"detach(); that iteration's backward() freed it, so this one raises; detach the carried "
+                       f"state every iteration (truncated backpropagation through time) or pass retain_graph=True")
             else:  # "freed": found by graph provenance
                 expr = ctx.short_code(r.call.func.value)
                 made = ctx.short_code(r.where)

@@ -124,6 +124,9 @@ class Tensor(Value):
     # through, each as (op node, call nodes of the user functions it ran in). A must-set: joins intersect.
     # A backward() without retain_graph frees them; a second pass through one of them raises (TL008).
     graph: frozenset = frozenset()
+    # True when the value may also be None: a loop-carried state that is None before the first iteration
+    # (``h = None``, then ``out, h = rnn(x, h)``). The other facts hold where it is a tensor.
+    maybe_none: bool = False
 
     def __post_init__(self):
         derived = numel_of_shape(self.shape)
@@ -401,7 +404,8 @@ def join(a: Value, b: Value) -> Value:
             grad_note=a.grad_note if a.requires_grad is False and b.requires_grad is False else None,
             saved=a.saved and b.saved,
             leaf=a.leaf and b.leaf,
-            graph=a.graph & b.graph,
+            graph=_join_graphs(a.graph, b.graph),
+            maybe_none=a.maybe_none or b.maybe_none,
         )
     # ``total = 0; for ...: total += loss``: after the loop ``total`` is the
     # tensor, or the untouched number when the loop never ran (and then
@@ -440,6 +444,33 @@ def join(a: Value, b: Value) -> Value:
         keys = [k for k, _ in a.attrs]
         return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label)
     return UNKNOWN
+
+
+def _join_graphs(a: frozenset, b: frozenset) -> frozenset:
+    """The nodes both graphs run through; a node one side has from an earlier iteration of a loop (see
+    PREVIOUS) and the other from this one is kept without that distinction."""
+    both = a & b
+    rest_a, rest_b = a - both, b - both
+    if not rest_a or not rest_b:
+        return both
+    def base(g):
+        return (g[0][2], g[1]) if isinstance(g[0], tuple) else g
+    return both | ({base(g) for g in rest_a} & {base(g) for g in rest_b})
+
+
+# Marks a graph node made by an earlier run of a loop body: ((PREVIOUS, loop, op), call nodes). See
+# interp/helpers.previous_iteration and the provenance walk of TL008.
+PREVIOUS = "previous iteration"
+
+
+def join_head(a: Value, b: Value) -> Value:
+    """The join at a loop head: a state that is None before the loop and a tensor after each iteration
+    (``h = None``, then ``out, h = rnn(x, h)``) is a tensor that may be None, not Unknown."""
+    if isinstance(a, Const) and a.value is None and isinstance(b, Tensor):
+        return replace(b, maybe_none=True)
+    if isinstance(b, Const) and b.value is None and isinstance(a, Tensor):
+        return replace(a, maybe_none=True)
+    return join(a, b)
 
 
 def _cpu_type(qual: str) -> str:

@@ -125,7 +125,10 @@ def r_flatten(a: Args):
 
 def r_rnn(lstm: bool):
     def rule(a: Args):
-        shape = a.shape("input")
+        shape = a.tensor("input").shape
+        if shape is None:  # an output and a state (a tuple of two for an LSTM), of unknown shapes
+            out, h = _param_out(a, None), _param_out(a, None)
+            return Seq("tuple", (out, Seq("tuple", (h, h)) if lstm else h))
         if len(shape) not in (2, 3):
             raise ShapeUnknown("RNN input must be 2-D or 3-D")
         hidden = _self(a, "hidden_size")
@@ -147,7 +150,10 @@ def r_rnn(lstm: bool):
 
 def r_rnn_cell(lstm: bool):
     def rule(a: Args):
-        shape = a.shape("input")
+        shape = a.tensor("input").shape
+        if shape is None:
+            h = _param_out(a, None)
+            return Seq("tuple", (h, h)) if lstm else h
         if len(shape) not in (1, 2):
             raise ShapeUnknown("RNN cell input must be 1-D or 2-D")
         h = _param_out(a, shape[:-1] + (_self(a, "hidden_size"),))

@@ -450,7 +450,7 @@ def _isinstance(obj: Value, cls: Value) -> Value:
     if isinstance(obj, Instance) and isinstance(cls, ModuleRef) and cls.qual in ("torch.nn.Module", "torch.nn.modules.module.Module"):
         return Const(True) if obj.cls.is_torch_module() else Number("bool")
     if isinstance(obj, Tensor) and isinstance(cls, ModuleRef) and cls.qual in _TORCH_TENSOR_TYPES:
-        return Const(True) if cls.qual == "torch.Tensor" else Number("bool")
+        return Const(True) if cls.qual == "torch.Tensor" and not obj.maybe_none else Number("bool")
     if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
         return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
     return Number("bool")

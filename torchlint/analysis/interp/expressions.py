@@ -424,6 +424,8 @@ def _none_test(a: Value, b: Value):
         return None
     if isinstance(b, Const):
         return b.value is None
+    if isinstance(b, Tensor) and b.maybe_none:
+        return None
     if isinstance(b, (Tensor, Instance, TorchObject, Seq, DictValue, Function, ClassValue, Number, ModuleRef)):
         return False
     return None

@@ -22,12 +22,16 @@ from torchlint.analysis.values import (
     UnknownValue,
     Value,
     join_all,
+    join_head,
+    PREVIOUS,
 )
 from torchlint.analysis.cstwalk import short_code as _short_code
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, NO_GRAD_CONTEXTS
 
 
-def join_vars(states: list) -> dict:
+def join_vars(states: list, head: bool = False) -> dict:
+    """Join environments; at a loop ``head``, None before the loop and a tensor after it is a tensor that
+    may be None (see :func:`join_head`)."""
     states = [s for s in states if s is not None]
     if len(states) == 1:
         return dict(states[0])
@@ -41,7 +45,13 @@ def join_vars(states: list) -> dict:
                 keys.append(k)
     for k in keys:
         vals = [s[k] for s in states if k in s]
-        out[k] = join_all(vals)
+        if head:
+            got = vals[0]
+            for v in vals[1:]:
+                got = join_head(got, v)
+            out[k] = got
+        else:
+            out[k] = join_all(vals)
     return out
 
 
@@ -72,7 +82,8 @@ def widen(old: dict, new: dict) -> dict:
                 out[k] = Tensor(shape=None if v.shape is None or old[k].__class__ is not Tensor or
                                 (old[k].shape is None or len(old[k].shape) != len(v.shape)) else tuple(None for _ in v.shape),
                                 numel=v.numel, likely=v.likely, per_element=v.per_element,
-                                requires_grad=v.requires_grad, dtype=v.dtype, origin=v.origin)
+                                requires_grad=v.requires_grad, dtype=v.dtype, origin=v.origin,
+                                maybe_none=v.maybe_none or getattr(old[k], "maybe_none", False))
             else:
                 out[k] = UNKNOWN
     return out
@@ -347,4 +358,39 @@ def rebase_graphs(value: Value, old: tuple, new: tuple) -> Value:
         return Seq(value.kind, None, rebase_graphs(value.elem, old, new))
     if isinstance(value, DictValue):
         return DictValue(tuple((k, rebase_graphs(v, old, new)) for k, v in value.items), value.complete)
+    return value
+
+
+def previous_iteration(value: Value, made: set, context: tuple, loop) -> Value:
+    """``value`` at the head of ``loop`` (in call ``context``), with the graph nodes made in its body (``made``:
+    ids of the body's nodes) renamed ``((PREVIOUS, loop, op), ctx)``: at the start of an iteration, what the
+    body made is from an earlier iteration. TL008 tells them from the ones this iteration makes."""
+    if isinstance(value, Tensor) and value.graph:
+        k = len(context)
+
+        def mark(g):
+            op, ctx = g
+            if isinstance(op, tuple) or ctx[:k] != context:
+                return g
+            anchor = ctx[k] if len(ctx) > k else op
+            return ((PREVIOUS, loop, op), ctx) if id(anchor) in made else g
+
+        graph = frozenset(mark(g) for g in value.graph)
+        return value if graph == value.graph else replace(value, graph=graph)
+    if isinstance(value, Seq):
+        if value.items is not None:
+            return Seq(value.kind, tuple(previous_iteration(v, made, context, loop) for v in value.items))
+        return Seq(value.kind, None, previous_iteration(value.elem, made, context, loop))
+    return value
+
+
+def same_iteration(value: Value, loop) -> Value:
+    """``value`` with the nodes :func:`previous_iteration` renamed for ``loop`` named as before."""
+    if isinstance(value, Tensor) and value.graph:
+        graph = frozenset(((g[0][2], g[1]) if isinstance(g[0], tuple) and g[0][1] is loop else g) for g in value.graph)
+        return value if graph == value.graph else replace(value, graph=graph)
+    if isinstance(value, Seq):
+        if value.items is not None:
+            return Seq(value.kind, tuple(same_iteration(v, loop) for v in value.items))
+        return Seq(value.kind, None, same_iteration(value.elem, loop))
     return value

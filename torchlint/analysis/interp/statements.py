@@ -22,6 +22,8 @@ from torchlint.analysis.values import (
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
 from torchlint.analysis.interp.helpers import _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
+from torchlint.analysis.interp.helpers import previous_iteration, same_iteration
+from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.interp import params
 from torchlint.analysis.interp.data import is_stand_in
 
@@ -31,6 +33,7 @@ class Statements:
 
     def __init__(self, ip):
         self.ip = ip
+        self._made: dict = {}  # id(loop) -> ids of the nodes of its body and target
 
     def exec_block(self, body, frame: Frame) -> bool:
         """Execute statements; return False when every path left the block (return/raise/break)."""
@@ -225,19 +228,31 @@ class Statements:
         try:
             for i in range(MAX_LOOP_ITERATIONS):
                 out, breaks, continues = self._loop_body(stmt, frame, head, bind)
-                ends = [head] + [o for o in [out] + continues if o is not None]
-                new_head = join_vars(ends)
+                back = [o for o in [out] + continues if o is not None]  # what the next iteration starts from
+                ends = [head] + back
+                new_head = join_vars(ends, head=True)
                 if i >= MAX_LOOP_ITERATIONS - 2:
                     new_head = widen(head, new_head)
                 if vars_equal(new_head, head):
                     break
                 head = new_head
+            else:
+                back = []  # no fixed point before widening: nothing is known of the back edge
         finally:
             self.ip.silent -= 1
+        made = self._made_in(stmt)
+        context = tuple(n for _, n in self.ip.stack)
+        # the body starts from what earlier iterations made (the exits below keep the head as it is), where
+        # every iteration certainly leaves a tensor (it may be None before the first one only)
+        start = {k: previous_iteration(v, made, context, stmt) if back and all(
+            isinstance(b.get(k), Tensor) and not b[k].maybe_none for b in back) else v for k, v in head.items()}
         try:
-            out, breaks, continues = self._loop_body(stmt, frame, head, bind)
+            out, breaks, continues = self._loop_body(stmt, frame, start, bind)
         finally:
             self.ip.in_loop -= 1
+        # after the loop, which iteration made a node no longer matters
+        out, breaks, continues = (None if out is None else _unmark(out, stmt), [_unmark(b, stmt) for b in breaks],
+                                  [_unmark(c, stmt) for c in continues])
         exits = [head] if may_skip else []
         exits += [o for o in [out] + continues if o is not None and may_skip]
         if stmt.orelse is not None and exits:
@@ -249,6 +264,14 @@ class Statements:
             return False
         frame.vars = join_vars(exits)
         return True
+
+    def _made_in(self, loop) -> set:
+        """Ids of the nodes of a loop's body and target (what makes a new graph node each iteration)."""
+        got = self._made.get(id(loop))
+        if got is None:
+            parts = [loop.body] + ([loop.target] if isinstance(loop, cst.For) else [])
+            got = self._made[id(loop)] = {id(n) for p in parts for n in walk(p)}
+        return got
 
     def _loop_body(self, stmt, frame: Frame, head: dict, bind):
         breaks: list = []
@@ -464,3 +487,7 @@ def _unrollable(stmt, iterable) -> bool:
     if stmt.orelse is not None or not any(isinstance(i, (Instance, TorchObject)) for i in iterable.items):
         return False
     return not ends_early(stmt.body)
+
+
+def _unmark(state: dict, loop) -> dict:
+    return {k: same_iteration(v, loop) for k, v in state.items()}

@@ -409,7 +409,9 @@ class GraphReuse:
     - ``shared_before_loop``: a loss built in the loop from ``inter``, computed once before it at ``where``;
     - ``shared_in_block``: two losses of one block built from ``inter`` (defined at ``where``);
     - ``freed``: the graph provenance of the tensor runs through a node with saved tensors that ``first``
-      freed; ``where`` is the expression of this frame that built that node.
+      freed; ``where`` is the expression of this frame that built that node;
+    - ``carried_graph``: the same, for a node ``where`` built in the previous iteration of a loop, reached
+      through a value the loop carries into the next iteration (a recurrent state that starts as None).
     """
 
     kind: str
@@ -510,6 +512,6 @@ def graph_reuses(model) -> list:
     if not rebound_elsewhere:
         from torchlint.analysis.semantic.provenance import freed_graph_passes
 
-        out += [GraphReuse("freed", call, first, where=where)
-                for call, first, where in freed_graph_passes(model, {r.call for r in out}, retains)]
+        out += [GraphReuse("carried_graph" if carried else "freed", call, first, where=where)
+                for call, first, where, carried in freed_graph_passes(model, {r.call for r in out}, retains)]
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import libcst as cst
 
 from torchlint.analysis.cstwalk import ends_early, literal_range_count, walk
-from torchlint.analysis.values import BoundMethod, Seq, Tensor
+from torchlint.analysis.values import PREVIOUS, BoundMethod, Seq, Tensor
 
 _PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
@@ -91,12 +91,52 @@ class _Walk:
         return frozenset.intersection(*graphs)
 
     def anchor(self, node_id, context):
-        """The node of this frame that made a graph node: the op itself, or the call that ran it."""
+        """The node of this frame that made a graph node: the op itself, or the call that ran it (None for a
+        node of an earlier iteration of a loop: running the loop's statements again does not remake it)."""
         op, ctx = node_id
+        if isinstance(op, tuple):
+            return None
         k = len(context)
         if ctx[:k] != context:
             return None
         return ctx[k] if len(ctx) > k else op
+
+    def where(self, node_id, context):
+        """The node of this frame that made a graph node, an earlier iteration's included."""
+        op, ctx = node_id
+        return self.anchor((op[2], ctx) if isinstance(op, tuple) else node_id, context)
+
+    def loop(self, loop, freed: dict, context, runs: int, sure: int) -> dict:
+        """Walk ``runs`` runs of a loop's body, of which the first ``sure`` certainly happen (the others only
+        narrow what is freed after the loop). Before each run after the first, the nodes the body made and a
+        backward() freed become the previous iteration's: a loop-carried state runs backward through those."""
+        freed = self.forget_previous(loop, freed)
+        self.clear_created(loop.iter, freed, context)
+        outs = []
+        for i in range(runs):
+            if i:
+                self.carry(loop, freed, context)
+            self.clear_created(loop.target, freed, context)  # what a user iterator's __next__ made
+            self.quiet += i >= sure
+            try:
+                freed = self.block(loop.body.body, dict(freed), context)
+            finally:
+                self.quiet -= i >= sure
+            outs.append(freed)
+        if runs > sure:  # the loop may stop after any of its runs
+            freed = {g: c for g, c in outs[sure - 1].items() if all(g in o for o in outs[sure:])}
+        return self.forget_previous(loop, freed)
+
+    def carry(self, loop, freed: dict, context):
+        made = self.nodes_of(loop.body) | self.nodes_of(loop.target)
+        for g, call in list(freed.items()):
+            a = self.anchor(g, context)
+            if a is not None and id(a) in made:
+                freed.setdefault(((PREVIOUS, loop, g[0]), g[1]), call)
+
+    @staticmethod
+    def forget_previous(loop, freed: dict) -> dict:
+        return {g: c for g, c in freed.items() if not (isinstance(g[0], tuple) and g[0][1] is loop)}
 
     def clear_created(self, stmt, freed: dict, context):
         if not freed:
@@ -119,13 +159,11 @@ class _Walk:
                 freed = self.block(stmt.body.body, freed, context)
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
                     (trip_count(stmt, self.calls) or 0) >= 1:
-                self.clear_created(stmt.iter, freed, context)
                 runs = min(trip_count(stmt, self.calls), 2)
-                for _ in range(runs):
-                    freed = self.block(stmt.body.body, dict(freed), context)
+                freed = self.loop(stmt, freed, context, runs, runs)
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
                     self.runs_once(stmt, context):
-                freed = self.once_or_more(stmt, freed, context)
+                freed = self.loop(stmt, freed, context, 2, 1)
             else:
                 self.clear_created(stmt, freed, context)  # may run, or not: only forget what it may remake
         return freed
@@ -136,21 +174,6 @@ class _Walk:
             return False
         return self.least.get(loop, {}).get(context, 0) >= 1
 
-    def once_or_more(self, loop, freed: dict, context) -> dict:
-        """Walk a loop that runs once, maybe more: the first run reports, a second one (which may not happen)
-        only tells what is certainly freed after the loop: what both leave freed."""
-        self.clear_created(loop.iter, freed, context)
-        self.clear_created(loop.target, freed, context)  # what __next__ made: new every iteration
-        first = self.block(loop.body.body, dict(freed), context)
-        self.quiet += 1
-        try:
-            again = dict(first)
-            self.clear_created(loop.target, again, context)
-            again = self.block(loop.body.body, again, context)
-        finally:
-            self.quiet -= 1
-        return {g: call for g, call in first.items() if g in again}
-
     def small(self, small, freed: dict, context):
         self.clear_created(small, freed, context)
         for call in self.backwards(small):
@@ -160,17 +183,18 @@ class _Walk:
             hit = [g for g in freed if g in graph]
             if hit and call not in self.reported and not self.quiet:
                 # name the node of this frame that comes first in the source (never hash order)
-                g = min(hit, key=lambda g: self.order(self.anchor(g, context)))
+                g = min(hit, key=lambda g: self.order(self.where(g, context)))
                 self.reported.add(call)
-                self.found.append((call, freed[g], self.anchor(g, context)))
+                self.found.append((call, freed[g], self.where(g, context), isinstance(g[0], tuple)))
             if not self.retains(call):
                 for g in graph:
-                    freed.setdefault(g, call)
+                    if not isinstance(g[0], tuple):  # an earlier iteration's nodes: see carry()
+                        freed.setdefault(g, call)
 
 
 def freed_graph_passes(model, reported: set, retains) -> list:
-    """[(backward call, the earlier call that freed its graph, the node of this frame that made that graph)]
-    for backward calls not in ``reported``."""
+    """[(backward call, the earlier call that freed its graph, the node of this frame that made that graph,
+    whether an earlier iteration of a loop made it)] for backward calls not in ``reported``."""
     w = _Walk(model, reported, retains)
     sites = {id(node): evs for node, evs in w.calls.items() if isinstance(node, cst.Call)
              and any(isinstance(e.callee, BoundMethod) and e.callee.name == "backward" for e in evs)}
