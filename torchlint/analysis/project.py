@@ -104,13 +104,40 @@ class Link:
         self.parsed = 0
         self.foreign_steps = 0
         self._top: dict = {}
+        # The functions analysed on their own whose analysis reached an unknown backward site (see needed()):
+        # (qualified names, FunctionDef nodes), or None for every function.  The other functions are analysed
+        # as in the first pass, without resolving project names (see focus()).
+        self.roots: Optional[tuple] = None
+        self.active = True  # does the checked file's own code resolve project names now?
 
     def needed(self, module, analysis) -> bool:
         """Is the project worth reading for this file?  Only when a backward site's value is unknown on its own
         (``analysis``: the file analysed alone) and the file imports from the project (its own top-level
         imports, or relative ones).  Most files need nothing: their sites are known, or they have none."""
         verdicts = site_verdicts(module, analysis)
-        return any(v == "unknown" for v in verdicts.values()) and self._imports_project(module)
+        unknown = [site for site, v in verdicts.items() if v == "unknown"]
+        if not unknown or not self._imports_project(module):
+            return False
+        self.roots = _roots(module, analysis, unknown)
+        return True
+
+    def focus(self, ip, fn) -> None:
+        """Before the interpreter ``ip`` analyses ``fn`` on its own: resolve project names in it only when it is
+        one of :attr:`roots`.  The two modes keep their own memo of calls and their own generic instances, so that
+        a value computed in one is never reused in the other."""
+        if self.roots is None:
+            return
+        quals, nodes = self.roots
+        active = fn.node in nodes or fn.qual in quals
+        if active != self.active:
+            self.active = active
+            other = getattr(ip, "_other_mode", None) or ({}, {})
+            ip._other_mode = (ip.memo, ip.generic_instances)
+            ip.memo, ip.generic_instances = other
+
+    def _quiet(self) -> bool:
+        """True while the checked file's own code runs in a function outside :attr:`roots`."""
+        return not self.active and not self.in_foreign and not self.loading
 
     def _imports_project(self, module) -> bool:
         import libcst as cst
@@ -144,6 +171,8 @@ class Link:
 
     def import_base(self, frame, level: int, module: Optional[str]) -> Optional[str]:
         """The absolute name of a relative import's module, executed in ``frame``; None when unknown."""
+        if self._quiet():
+            return None
         m = self.project.by_frame.get(id(_root(frame)))
         if m is not None:
             qual, is_package = m.qual, m.file.is_package
@@ -200,7 +229,9 @@ class Link:
 
     def resolve(self, qual: str, hops: int = 0) -> Optional[Value]:
         """The value of a project name (``pkg.losses.build_criterion``); None when ``qual`` is no project name or is a
-        module (a module stays a lazy ``ModuleRef``)."""
+        module (a module stays a lazy ``ModuleRef``); None, as outside the project, while :meth:`_quiet`."""
+        if self._quiet():
+            return None
         top = qual.split(".", 1)[0]
         in_project = self._top.get(top)
         if in_project is None:
@@ -221,7 +252,7 @@ class Link:
         """Replace, once, the bases of ``cls`` (and of its bases) that name classes of other project modules by
         those classes: ``class Net(BaseModel)`` with ``from .base import BaseModel``.  Lazy: a class's bases
         are looked up only when one of its attributes is (instantiation, a method, ``forward``)."""
-        if cls.node in self.completed or cls.node in self.project.completed or depth > MAX_HOPS:
+        if cls.node in self.completed or cls.node in self.project.completed or depth > MAX_HOPS or self._quiet():
             return
         owner = self.project.by_frame.get(id(_root(cls.frame)))
         # (a class of this file is forgotten with it; one of another module is kept with the module)
@@ -380,6 +411,34 @@ def site_verdicts(module, analysis) -> dict:
         if step is not None and out.get(step) == "unknown":
             del out[step]  # the training_step is counted by its returns
     return out
+
+
+def _roots(module, analysis, unknown: list) -> tuple:
+    """(qualified names, FunctionDef nodes) of the functions whose analysis on their own reached one of the
+    ``unknown`` sites (``site_verdicts``' keys), as the first pass recorded it: the outermost function of each call
+    event at the site (the module's code always runs), and for a site with no event (a ``training_step``, one of
+    its ``return`` statements, code never reached) the functions that enclose it."""
+    import libcst as cst
+
+    from torchlint.analysis.cstwalk import walk
+
+    quals, nodes, left = set(), set(), set()
+    for site in unknown:
+        if isinstance(site, cst.FunctionDef):
+            nodes.add(site)
+            continue
+        events = analysis.calls.get(site) if isinstance(site, cst.Call) else None
+        if not events:
+            left.add(site)
+            continue
+        for e in events:
+            if e.stack and e.stack[0][1] is None:  # (a function analysed on its own has no call site)
+                quals.add(e.stack[0][0])
+    if left:
+        for fn in walk(module):
+            if isinstance(fn, cst.FunctionDef) and fn not in nodes and any(n in left for n in walk(fn.body)):
+                nodes.add(fn)
+    return quals, nodes
 
 
 def _decode(data: bytes) -> str:

@@ -68,6 +68,8 @@ class Interpreter:
             if fn.node in self.analysed:
                 continue
             self.analysed.add(fn.node)
+            if self.project is not None:
+                self.project.focus(self, fn)
             try:
                 self.analyse_generic(fn)
             except Budget:

@@ -1,0 +1,59 @@
+"""Demand-driven analysis: the work spent on a file follows what its autograd sites need (issue 13, issue 10).
+
+These are tests of behaviour, not of speed (``benchmarks/run.py`` measures speed): which modules of the project
+are read, which functions are analysed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from torchlint import engine
+
+LOSSES = 'import torch.nn as nn\n\ndef build_criterion():\n    return nn.MSELoss(reduction="none")\n'
+OTHER = "def helper(n):\n    return [n] * n\n"
+
+
+def _project(tmp_path: Path, main: str) -> Path:
+    (tmp_path / "setup.cfg").write_text("", encoding="utf-8")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "losses.py").write_text(LOSSES, encoding="utf-8")
+    (tmp_path / "pkg" / "other.py").write_text(OTHER, encoding="utf-8")
+    (tmp_path / "main.py").write_text(main, encoding="utf-8")
+    return tmp_path / "main.py"
+
+
+def _lint(path: Path) -> tuple:
+    deps: list = []
+    found = engine.lint_source(path.read_text(encoding="utf-8"), str(path), deps=deps)
+    return [(d.code, d.location.row) for d in found], sorted(os.path.basename(p) for p, _, _ in deps)
+
+
+def test_a_file_whose_backward_sites_are_known_reads_no_project_module(tmp_path):
+    main = _project(tmp_path, (
+        "import torch\nfrom pkg.other import helper\nfrom pkg.losses import build_criterion\n\n"
+        "def sizes():\n    return helper(3)\n\n"
+        "def train():\n    w = torch.randn(3, requires_grad=True)\n    (w * 2).sum().backward()\n"))
+    assert _lint(main) == ([], [])
+
+
+def test_only_functions_that_reach_an_unknown_site_read_the_project(tmp_path):
+    # `sizes` uses a project name too, but no backward site depends on it: pkg/other.py is never read
+    main = _project(tmp_path, (
+        "import torch\nfrom pkg.other import helper\nfrom pkg.losses import build_criterion\n\n"
+        "def sizes():\n    return helper(3)\n\n"
+        "def train():\n    criterion = build_criterion()\n"
+        "    loss = criterion(torch.randn(4, requires_grad=True), torch.randn(4))\n    loss.backward()\n"))
+    assert _lint(main) == ([("TL001", 11)], ["losses.py"])
+
+
+def test_a_site_reached_through_a_caller_is_analysed_with_its_callers(tmp_path):
+    # the backward call is in `step`; its unknown loss comes from the caller, which must read the project
+    main = _project(tmp_path, (
+        "import torch\nfrom pkg.other import helper\nfrom pkg.losses import build_criterion\n\n"
+        "def step(loss):\n    loss.backward()\n\n"
+        "def sizes():\n    return helper(3)\n\n"
+        "def train():\n    criterion = build_criterion()\n"
+        "    step(criterion(torch.randn(4, requires_grad=True), torch.randn(4)))\n"))
+    assert _lint(main) == ([("TL001", 6)], ["losses.py"])
