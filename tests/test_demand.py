@@ -5,10 +5,13 @@ are read, which functions are analysed.
 """
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
 from torchlint import engine
+from torchlint.analysis.sites import summarize
+from torchlint.syntax import guards
 
 LOSSES = 'import torch.nn as nn\n\ndef build_criterion():\n    return nn.MSELoss(reduction="none")\n'
 OTHER = "def helper(n):\n    return [n] * n\n"
@@ -57,3 +60,15 @@ def test_a_site_reached_through_a_caller_is_analysed_with_its_callers(tmp_path):
         "def train():\n    criterion = build_criterion()\n"
         "    step(criterion(torch.randn(4, requires_grad=True), torch.randn(4)))\n"))
     assert _lint(main) == ([("TL001", 6)], ["losses.py"])
+
+
+def test_the_site_gate_and_the_depth_guards_share_one_walk():
+    source = "import torch\nx = a and b and c\ny = (p < q < r < s)\nw = torch.randn(3, requires_grad=True)\n" \
+             "def f(t):\n    t.backward()\n"
+    tree = ast.parse(source)
+    measured = guards.Measure(tree)
+    assert summarize(tree, measured) == summarize(tree)
+    assert measured.result() == guards.measure(tree)
+    box: list = []
+    engine._precheck(source, "x.py", box)
+    assert box == [summarize(tree)]

@@ -39,8 +39,11 @@ class _CPythonSyntaxError(SourceError):
     """CPython's parser refused the file (perhaps only because it is older than the file's syntax)."""
 
 
-def _precheck(source: str, path: str):
+def _precheck(source: str, path: str, sites: list | None = None):
     """Reject what LibCST cannot parse safely, with the reason a user understands; the ``ast`` tree.
+
+    ``sites``, when given, receives the tree's site summary (:func:`torchlint.analysis.sites.summarize`),
+    computed in the same walk as the depth guards.
 
     CPython's own parser (``ast``, in C) runs first: it is a few percent of the
     cost of LibCST's, gives the syntax error messages users know, and refuses
@@ -68,7 +71,14 @@ def _precheck(source: str, path: str):
         raise SourceError(path, "the file is too deeply nested for Python to compile; torchlint skipped it") from None
     except ValueError as e:  # e.g. source code string cannot contain null bytes
         raise SourceError(path, f"cannot parse: {e}") from None
-    guards.check_tree(tree, path)
+    if sites is None:
+        guards.check_tree(tree, path)
+    else:
+        from torchlint.analysis.sites import summarize
+
+        measured = guards.Measure(tree)
+        sites.append(summarize(tree, measured))
+        guards.check_tree(tree, path, measured)
     _check_lines(source, path)
     return tree
 
@@ -82,12 +92,12 @@ def _check_lines(source: str, path: str) -> None:
                                         f"files with lines this complex", Location(lineno, 1))
 
 
-def _prepare(source: str, path: str):
+def _prepare(source: str, path: str, sites: list | None = None):
     """(``ast`` tree, None), or (None, LibCST module) for a file whose syntax is newer than this Python's.
 
-    Raises :class:`SourceError` for a file that cannot be checked."""
+    ``sites``: see :func:`_precheck`.  Raises :class:`SourceError` for a file that cannot be checked."""
     try:
-        return _precheck(source, path), None
+        return _precheck(source, path, sites), None
     except _CPythonSyntaxError as refused:
         # Python 3.12 syntax under Python 3.11 is not an error in the file: if LibCST (which knows the
         # newer grammars) parses it and it uses syntax newer than this Python, go on with LibCST's tree.
@@ -167,11 +177,12 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
 
 def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None) -> list:
     """:func:`lint_source`'s work, in a thread with a deep stack."""
-    tree, module = _prepare(source, path)
+    summary: list = []
+    tree, module = _prepare(source, path, summary if gate else None)
     if gate and tree is not None:  # (a file of newer syntax has no ast tree: every rule runs)
-        from torchlint.analysis.sites import has_site, summarize
+        from torchlint.analysis.sites import has_site
 
-        sites = summarize(tree)
+        sites = summary[0]
         rules = [r for r in rules if has_site(r, sites)]
         if not rules:
             return []

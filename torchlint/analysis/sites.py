@@ -229,24 +229,44 @@ def _module_code(tree: ast.AST, defs: set) -> bool:
     return False
 
 
-def summarize(tree: ast.AST) -> Sites:
-    """The sites of a module: callee, keyword, stored attribute, base class, definition and read names."""
+_NAME, _ATTRIBUTE, _CALL, _SUBSCRIPT, _AUGASSIGN, _DEF, _CLASS, _IMPORT, _ASSIGN = range(9)
+_KINDS = {ast.Name: _NAME, ast.Attribute: _ATTRIBUTE, ast.Call: _CALL, ast.Subscript: _SUBSCRIPT,
+          ast.AugAssign: _AUGASSIGN, ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.ClassDef: _CLASS,
+          ast.ImportFrom: _IMPORT, ast.Import: _IMPORT, ast.Assign: _ASSIGN, ast.AnnAssign: _ASSIGN,
+          ast.NamedExpr: _ASSIGN}
+
+
+def summarize(tree: ast.AST, measured=None) -> Sites:
+    """The sites of a module: callee, keyword, stored attribute, base class, definition and read names.
+
+    With ``measured`` (a :class:`torchlint.syntax.guards.Measure`), the same walk of the tree also measures its
+    nesting for the crash guards (:func:`torchlint.syntax.guards.check_tree`), so that the file is walked once."""
     s = Sites()
     aliases: dict = {}  # alias -> set of original names
     torch_names, torch_funcs = _torch_bindings(tree)
     false_targets: set = set()  # ids of attribute targets assigned the literal False
-    Call, Attribute, Name, Store, Del = ast.Call, ast.Attribute, ast.Name, ast.Store, ast.Del
-    for node in ast.walk(tree):
-        if isinstance(node, Name):
+    Store, Del = ast.Store, ast.Del
+    kinds = _KINDS.get
+    if measured is not None:
+        from torchlint.syntax.guards import walk
+
+        nodes = walk(tree, measured)
+    else:
+        nodes = ast.walk(tree)
+    for node in nodes:
+        kind = kinds(type(node))
+        if kind is None:
+            continue
+        if kind == _NAME:
             s.names.add(node.id)
-        elif isinstance(node, Attribute):
+        elif kind == _ATTRIBUTE:
             if isinstance(node.ctx, (Store, Del)):
                 s.stores.add(node.attr)
                 if id(node) not in false_targets:
                     s.stores_on.add(node.attr)
             else:
                 s.names.add(node.attr)
-        elif isinstance(node, Call):
+        elif kind == _CALL:
             name = _last_name(node.func)
             off = any(_is_false(a) for a in node.args) or any(_is_false(k.value) for k in node.keywords)
             maybe_int = None
@@ -266,25 +286,25 @@ def summarize(tree: ast.AST) -> Sites:
                             maybe_int = not certainly_float(node, torch_names, torch_funcs)
                         if maybe_int:
                             s.keywords_maybe_int.add(kw.arg)
-        elif isinstance(node, ast.Subscript):
+        elif kind == _SUBSCRIPT:
             if isinstance(node.ctx, Store):
                 s.inplace = True
-        elif isinstance(node, ast.AugAssign):
+        elif kind == _AUGASSIGN:
             s.inplace = True
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        elif kind == _DEF:
             s.defs.add(node.name)
-        elif isinstance(node, ast.ClassDef):
+        elif kind == _CLASS:
             s.defs.add(node.name)
             s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
-        elif isinstance(node, (ast.ImportFrom, ast.Import)):
+        elif kind == _IMPORT:
             for a in node.names:
                 if a.asname:
                     aliases.setdefault(a.asname, set()).add(a.name.rsplit(".", 1)[-1])
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+        else:  # Assign, AnnAssign, NamedExpr
             value = node.value
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            targets = node.targets if type(node) is ast.Assign else [node.target]
             if value is not None and _is_false(value):
-                false_targets.update(id(t) for t in targets if isinstance(t, Attribute))
+                false_targets.update(id(t) for t in targets if isinstance(t, ast.Attribute))
             original = _last_name(value) if value is not None else None
             if original is None:
                 continue

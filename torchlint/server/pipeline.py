@@ -283,13 +283,14 @@ def _analyse(source: str, path: str, settings: Settings, parser: IncrementalPars
 
     from torchlint import registry
     from torchlint.analysis.context import FileContext
-    from torchlint.analysis.sites import has_site, summarize
+    from torchlint.analysis.sites import has_site
     from torchlint.engine import INTERNAL_ERROR_CODE, _precheck, _recursion_limit
     from torchlint.report import suppression
     from torchlint.runner import _per_file_codes
 
-    tree = _precheck(source, path)
-    sites = summarize(tree)
+    summary: list = []
+    tree = _precheck(source, path, summary)
+    sites = summary[0]
     rules = [r() for r in registry.iter_selected(sorted(settings.select))]
     rules = [r for r in rules if has_site(r, sites)]
     _check(cancel)

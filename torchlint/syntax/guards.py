@@ -6,7 +6,7 @@ keeps it flat, so CPython's own nesting limits do not cover it): ten thousand
 operands overflow the 8 MB C stack of a main thread and kill the process with
 SIGSEGV, before any Python exception can be raised.  Two defences:
 
-* :func:`measure` walks the ``ast`` tree (iteratively) before LibCST sees the
+* :func:`measure` (or :func:`walk`) walks the ``ast`` tree (iteratively) before LibCST sees the
   file and gives its nesting depth counted as LibCST nests (a boolean chain of
   *n* operands is *n* levels) and the longest boolean or comparison chain;
   :func:`check_tree` refuses a file over :data:`MAX_NESTING` or
@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from typing import Iterator, Optional
 
 from torchlint.diagnostics import Location, SourceError
 
@@ -42,53 +43,80 @@ _active = 0
 _saved_limit = 0
 
 
-def measure(tree: ast.AST) -> tuple:
-    """(nesting, node at the deepest point (with a line), longest chain, node of that chain) of an ``ast`` tree.
+class Measure:
+    """What :func:`walk` found: the nesting depth counted as LibCST nests, and the longest boolean or comparison
+    chain, each with its node (one with a line)."""
 
-    Nesting counts one level per node (``Load``/``Store`` markers aside), and one
-    more per extra operand of a boolean chain (``a and b and c`` is two nested
-    operations in LibCST).  Iterative, and about a quarter of the cost of
-    ``ast.parse`` itself."""
+    __slots__ = ("deepest", "deep_node", "longest", "long_node")
+
+    def __init__(self, tree: ast.AST):
+        self.deepest, self.deep_node = 0, tree
+        self.longest, self.long_node = 0, tree
+
+    def result(self) -> tuple:
+        return self.deepest, self.deep_node, self.longest, self.long_node
+
+
+def walk(tree: ast.AST, m: Measure) -> Iterator[ast.AST]:
+    """Every node of an ``ast`` tree (``Load``/``Store`` markers aside), parents before their children, while
+    ``m`` records the nesting and the chains (complete once the walk is done).
+
+    Nesting counts one level per node, and one more per extra operand of a boolean chain (``a and b and c`` is
+    two nested operations in LibCST).  Iterative.  The site gate (:func:`torchlint.analysis.sites.summarize`)
+    reads the same walk, so that a file is walked once for both."""
     node_type, bool_op, compare, context = ast.AST, ast.BoolOp, ast.Compare, ast.expr_context
     deepest, deep_node = 0, tree
     longest, long_node = 0, tree
     stack = [(tree, 0, tree)]
     pop, push = stack.pop, stack.append
-    while stack:
-        node, depth, located = pop()
-        if hasattr(node, "lineno"):
-            located = node
-        kind = type(node)
-        if kind is bool_op:
-            n = len(node.values)
-            depth += n - 1
-            if n > longest:
-                longest, long_node = n, node
-        elif kind is compare:
-            n = len(node.ops) + 1
-            if n > longest:
-                longest, long_node = n, node
-        if depth > deepest:
-            deepest, deep_node = depth, located
-        depth += 1
-        for name in kind._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type) and not isinstance(item, context):
-                        push((item, depth, located))
-            elif isinstance(value, node_type) and not isinstance(value, context):
-                push((value, depth, located))
-    return deepest, deep_node, longest, long_node
+    try:
+        while stack:
+            node, depth, located = pop()
+            if hasattr(node, "lineno"):
+                located = node
+            kind = type(node)
+            if kind is bool_op:
+                n = len(node.values)
+                depth += n - 1
+                if n > longest:
+                    longest, long_node = n, node
+            elif kind is compare:
+                n = len(node.ops) + 1
+                if n > longest:
+                    longest, long_node = n, node
+            if depth > deepest:
+                deepest, deep_node = depth, located
+            depth += 1
+            for name in kind._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, node_type) and not isinstance(item, context):
+                            push((item, depth, located))
+                elif isinstance(value, node_type) and not isinstance(value, context):
+                    push((value, depth, located))
+            yield node
+    finally:
+        m.deepest, m.deep_node, m.longest, m.long_node = deepest, deep_node, longest, long_node
+
+
+def measure(tree: ast.AST) -> tuple:
+    """(nesting, node at the deepest point (with a line), longest chain, node of that chain) of an ``ast`` tree
+    (see :func:`walk`); about a quarter of the cost of ``ast.parse`` itself."""
+    m = Measure(tree)
+    for _ in walk(tree, m):
+        pass
+    return m.result()
 
 
 def _where(node) -> Location:
     return Location(getattr(node, "lineno", 1) or 1, (getattr(node, "col_offset", 0) or 0) + 1)
 
 
-def check_tree(tree: ast.AST, path: str) -> None:
-    """Raise :class:`SourceError` for a tree that LibCST or the analysis cannot take safely."""
-    nesting, deep_node, chain, chain_node = measure(tree)
+def check_tree(tree: ast.AST, path: str, measured: Optional[Measure] = None) -> None:
+    """Raise :class:`SourceError` for a tree that LibCST or the analysis cannot take safely (``measured``: what a
+    complete :func:`walk` of it found, when one was done already)."""
+    nesting, deep_node, chain, chain_node = measured.result() if measured is not None else measure(tree)
     if chain > MAX_CHAIN:
         where = _where(chain_node)
         raise SourceError(path, f"line {where.row} has an expression of {chain:,} operands in one boolean or "
