@@ -56,13 +56,13 @@ class Expressions:
         return UNKNOWN
 
     def ex_Integer(self, node, frame):
-        try:
-            return Const(node.evaluated_value)
+        try:  # (``evaluated_value`` runs ast.literal_eval: a plain decimal literal is int() of its text)
+            return Const(int(node.value) if node.value.isdigit() and node.value.isascii() else node.evaluated_value)
         except ValueError:  # over sys.get_int_max_str_digits() digits
             return Number("int")
 
     def ex_Float(self, node, frame):
-        return Const(node.evaluated_value)
+        return Const(float(node.value) if node.value.isascii() else node.evaluated_value)
 
     def ex_Imaginary(self, node, frame):
         return Const(node.evaluated_value)
