@@ -353,6 +353,7 @@ class Op:
     # How facts other than the shape flow:
     #   'keeps' – numel preserved (views, copies): numel/likely/per_element carried over
     #   'broadcast' – element-wise: MANY in any input makes MANY, likely carried over
+    #   'spatial' – resampling (pools): likely/per_element carried over, numel not (a pool may leave one element)
     #   'reduce' – a reduction: nothing carried over
     #   'new' – a fresh tensor (creation ops)
     flow: str = "reduce"
@@ -361,6 +362,10 @@ class Op:
     examples: tuple = ()
     group: str = ""
     saves: bool = False  # its backward certainly needs saved tensors (see SAVING)
+    # What is certain when ``rule`` cannot give the whole result (an argument of unknown value): a shape
+    # with unknown dims where the others are known (a pool keeps the batch and channel dims), or a tensor
+    # of unknown shape whose numel is still known (see PARTIAL in api/layers.py).  None: nothing.
+    partial: Optional[Callable] = None
 
     def key(self) -> str:
         return self.names[0]
@@ -379,6 +384,7 @@ class ModuleClass:
     # Does the module own parameters (so its output requires grad whatever its input)?
     # True, False, or the name of the constructor flag that decides (e.g. "affine").
     params: object = False
+    partial: Optional[Callable] = None  # as Op.partial
 
     def has_params(self, bound: dict) -> Optional[bool]:
         if isinstance(self.params, str):
@@ -410,14 +416,14 @@ CLASSES: dict[str, ModuleClass] = {}
 ALL_ENTRIES: list = []
 
 
-def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None, examples=(), group=""):
+def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None, examples=(), group="", partial=None):
     """Register one entry.  ``names`` are qualified names; ``Tensor.x`` means a method."""
     if isinstance(names, str):
         names = tuple(n.strip() for n in names.split("|"))
     saves = any(_short(n) in SAVING for n in names) or group == "loss"
     entry = Op(tuple(names), parse_sig(sig), rule, flow, differentiable, dtype,
                tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
-               group, saves)
+               group, saves, partial)
     for n in names:
         if n.startswith("Tensor."):
             METHODS[n[len("Tensor."):]] = entry
@@ -427,14 +433,15 @@ def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None,
     return entry
 
 
-def module_class(names, init_sig: str, forward_sig: str, rule, *, flow="reduce", examples=(), group="", params=False):
+def module_class(names, init_sig: str, forward_sig: str, rule, *, flow="reduce", examples=(), group="", params=False,
+                 partial=None):
     if isinstance(names, str):
         names = tuple(n.strip() for n in names.split("|"))
     saves = group in ("loss", "layers", "activations") and not any(_short(n) in NOT_SAVING_CLASSES for n in names) \
         and not any(_short(n).startswith(("Dropout", "AlphaDropout")) for n in names)
     entry = ModuleClass(tuple(names), parse_sig(init_sig), parse_sig(forward_sig), rule, flow,
                         tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
-                        group, saves, params)
+                        group, saves, params, partial)
     for n in names:
         CLASSES[n] = entry
     ALL_ENTRIES.append(entry)

@@ -54,7 +54,7 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
     if graph != result.graph:
         changes["graph"] = graph
     flow = entry.flow
-    if flow in ("keeps", "broadcast", "concat") and first is not None:
+    if flow in ("keeps", "broadcast", "concat", "spatial") and first is not None:
         if result.numel is None:
             if flow == "keeps" and result.shape is None:
                 changes["numel"] = first.numel
@@ -122,17 +122,36 @@ def _params_require_grad(out: Value) -> Value:
     return out
 
 
+_RULE_ERRORS = (ShapeUnknown, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
+
+
+def _partial(entry, args: Args) -> Tensor:
+    """What ``entry.partial`` knows of a result its rule could not compute; a tensor of unknown shape
+    otherwise (or when it cannot tell either)."""
+    if entry.partial is not None:
+        try:
+            out = entry.partial(args)
+        except _RULE_ERRORS:
+            out = None
+        if isinstance(out, tuple):
+            return Tensor(shape=out)
+        if isinstance(out, Tensor):
+            return out
+    return Tensor(shape=None)
+
+
 def apply_rule(entry, bound: dict, env: CallEnv) -> Value:
     args = Args(bound, env)
     try:
         out = entry.rule(args)
-    except (ShapeUnknown, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError):
-        out = Tensor(shape=None)
-        # a layer's parameters require grad even when its output shape is unknown
-        if isinstance(entry, ModuleClass) and entry.has_params(bound) and env.grad_enabled:
-            out = Tensor(shape=None, requires_grad=True)
-        elif isinstance(entry, ModuleClass) and entry.has_params(bound) is None:
-            out = Tensor(shape=None, requires_grad=None if env.grad_enabled is not False else False)
+    except _RULE_ERRORS:
+        out = _partial(entry, args)
+        if isinstance(entry, ModuleClass) and isinstance(out, Tensor) and out.requires_grad is None:
+            # a layer's parameters require grad even when its output shape is unknown
+            if entry.has_params(bound) and env.grad_enabled:
+                out = out.with_(requires_grad=True)
+            elif entry.has_params(bound) is None and env.grad_enabled is False:
+                out = out.with_(requires_grad=False)
     if out is None or isinstance(out, tuple):  # a shape rule returned a shape (None: unknown)
         out = Tensor(shape=out)
     if isinstance(entry, ModuleClass) and entry.has_params(bound) and env.grad_enabled:

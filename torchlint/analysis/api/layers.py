@@ -9,7 +9,7 @@ from __future__ import annotations
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, module_class
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import Const, Seq, Tensor
+from torchlint.analysis.values import MANY, Const, Seq, Tensor
 
 N = "torch.nn."
 
@@ -26,6 +26,87 @@ def _self(a: Args, name):
 def _param_out(a: Args, shape) -> Tensor:
     rg = True if a.env.grad_enabled else (False if a.env.grad_enabled is False else None)
     return Tensor(shape=shape, requires_grad=rg, grad_note=f"computed {a.env.grad_off}" if rg is False else None)
+
+
+# ---------------------------------------------------------------------------
+# What stays certain when a layer's exact rule cannot run (a kernel size, a feature count or an input dim of
+# unknown value, an input of unknown rank): an entry's ``partial=``.  A Linear-like layer replaces the last
+# dim, a convolution the channel dim and the spatial ones, a pool or a resampling the spatial dims only; the
+# dims before them (the batch dim) stay.  A known output dim other than 1 makes the element count certain
+# (zero, or two and more) even when the input's rank is not known: the output has that dim.
+
+
+def opt_self(a: Args, name):
+    """The constructor argument ``name`` when it is a known int, else None."""
+    try:
+        v = _self(a, name)
+    except ShapeUnknown:
+        return None
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def sized(out) -> Tensor:
+    """A tensor of unknown rank that has a dim of size ``out`` (an int or None)."""
+    return Tensor(shape=None, numel=MANY if isinstance(out, int) and out != 1 else None)
+
+
+def partial_last(size_of, input_name="input"):
+    """Linear-like: the input's shape with its last dim replaced by ``size_of(args)``."""
+    def partial(a: Args):
+        out = size_of(a)
+        v = a[input_name]
+        if isinstance(v, Tensor) and v.shape is not None:
+            if not v.shape:
+                raise ShapeUnknown("0-d input")
+            return v.shape[:-1] + (out,)
+        return sized(out)
+    return partial
+
+
+def partial_channels(n, size_of):
+    """Convolution-like over ``n`` spatial dims: the channel dim is ``size_of(args)``, the spatial dims are
+    unknown, the batch dim (of a batched input) stays."""
+    def partial(a: Args):
+        out = size_of(a)
+        v = a["input"]
+        if isinstance(v, Tensor) and v.shape is not None:
+            if len(v.shape) not in (n + 1, n + 2):
+                raise ShapeUnknown("conv rank")
+            return v.shape[: -n - 1] + (out,) + (None,) * n
+        return sized(out)
+    return partial
+
+
+def partial_append(a: Args, out):
+    """Embedding-like: the input's shape and one more dim of size ``out``."""
+    v = a["input"]
+    if isinstance(v, Tensor) and v.shape is not None:
+        return v.shape + (out,)
+    return sized(out)
+
+
+def _no_indices(a: Args, name: str) -> bool:
+    if name in a.bound:
+        v = a[name]
+        return isinstance(v, Const) and v.value is False
+    return "self." + name not in a.bound or _self(a, name) is False
+
+
+def partial_spatial(n, first=None):
+    """A pool, padding or resampling over the last ``n`` dims (``n`` None: all dims after the first ``first``):
+    those dims unknown, the batch and channel dims kept.  Not for a max pool asked for its indices (a tuple)."""
+    def partial(a: Args):
+        shape = a.shape("input")
+        if not (_no_indices(a, "return_indices")):
+            raise ShapeUnknown("returns indices too")
+        if n is None:
+            if len(shape) <= first:
+                raise ShapeUnknown("rank")
+            return shape[:first] + (None,) * (len(shape) - first)
+        if len(shape) not in (n + 1, n + 2):
+            raise ShapeUnknown("rank")
+        return shape[:-n] + (None,) * n
+    return partial
 
 
 def r_linear(a: Args):
@@ -161,30 +242,34 @@ def r_rnn_cell(lstm: bool):
     return rule
 
 
+_out_features = partial_last(lambda a: opt_self(a, "out_features"))
 module_class(N + "Linear", "in_features, out_features, bias=True, device=None, dtype=None", "input", r_linear, group="layers", params=True,
+             partial=_out_features,
              examples=[("nn.Linear(3, 4)(x)", "x = torch.randn(2, 3)"), ("nn.Linear(3, 1)(x)", "x = torch.randn(1, 3)"),
                        ("nn.Linear(3, 2)(x)", "x = torch.randn(5, 7, 3)")])
 module_class(N + "LazyLinear", "out_features, bias=True, device=None, dtype=None", "input", r_linear, group="layers", params=True,
+             partial=_out_features,
              examples=[("nn.LazyLinear(4)(x)", "x = torch.randn(2, 3)")])
 module_class(N + "Bilinear", "in1_features, in2_features, out_features, bias=True, device=None, dtype=None", "input1, input2",
-             r_bilinear, group="layers", params=True, examples=[("nn.Bilinear(3, 2, 4)(x, y)", "x = torch.randn(5, 3); y = torch.randn(5, 2)")])
+             r_bilinear, group="layers", params=True, partial=partial_last(lambda a: opt_self(a, "out_features"), "input1"),
+             examples=[("nn.Bilinear(3, 2, 4)(x, y)", "x = torch.randn(5, 3); y = torch.randn(5, 2)")])
 for _n in (1, 2, 3):
     module_class(N + f"Conv{_n}d", "in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None",
-                 "input", r_conv(_n), group="layers", params=True,
+                 "input", r_conv(_n), group="layers", params=True, partial=partial_channels(_n, lambda a: opt_self(a, "out_channels")),
                  examples=[(f"nn.Conv{_n}d(2, 4, 3)(x)", f"x = torch.randn(1, 2, {', '.join(['8'] * _n)})"),
                            (f"nn.Conv{_n}d(2, 3, 3, stride=2, padding=1)(x)", f"x = torch.randn(2, {', '.join(['7'] * _n)})"),
                            (f"nn.Conv{_n}d(2, 3, 3, padding='same')(x)", f"x = torch.randn(1, 2, {', '.join(['5'] * _n)})")])
 for _n in (1, 2, 3):
     module_class(N + f"MaxPool{_n}d", "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False",
-                 "input", r_pool(_n, "max"), flow="keeps", group="layers",
+                 "input", r_pool(_n, "max"), flow="spatial", group="layers", partial=partial_spatial(_n),
                  examples=[(f"nn.MaxPool{_n}d(2)(x)", f"x = torch.randn(1, 2, {', '.join(['6'] * _n)})"),
                            (f"nn.MaxPool{_n}d(3, stride=2, ceil_mode=True)(x)", f"x = torch.randn(1, 2, {', '.join(['8'] * _n)})")])
     module_class(N + f"AvgPool{_n}d", "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None"
                  if _n > 1 else "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True",
-                 "input", r_pool(_n, "avg"), flow="keeps", group="layers",
+                 "input", r_pool(_n, "avg"), flow="spatial", group="layers", partial=partial_spatial(_n),
                  examples=[(f"nn.AvgPool{_n}d(2)(x)", f"x = torch.randn(1, 2, {', '.join(['6'] * _n)})")])
     module_class([N + f"AdaptiveAvgPool{_n}d", N + f"AdaptiveMaxPool{_n}d"], "output_size, return_indices=False", "input",
-                 r_adaptive(_n), flow="keeps", group="layers",
+                 r_adaptive(_n), flow="spatial", group="layers", partial=partial_spatial(_n),
                  examples=[(f"nn.AdaptiveAvgPool{_n}d(1)(x)", f"x = torch.randn(2, 3, {', '.join(['5'] * _n)})")])
 for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
     _inst = _name.startswith("Instance")
@@ -208,7 +293,8 @@ for _name in ("ReLU", "ReLU6", "GELU", "SiLU", "Mish", "ELU", "SELU", "CELU", "T
                  examples=[(f"nn.{_name}({'0.1, 20.0' if _name == 'Threshold' else 'dim=1' if _name in ('Softmax', 'LogSoftmax', 'Softmin') else ''})(x)",
                             "x = torch.randn(2, 4)")])
 module_class(N + "Embedding", "num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None",
-             "input", r_embedding, group="layers", params=True, examples=[("nn.Embedding(10, 3)(i)", "i = torch.tensor([[1, 2], [3, 4]])")])
+             "input", r_embedding, group="layers", params=True,
+             partial=lambda a: partial_append(a, opt_self(a, "embedding_dim")), examples=[("nn.Embedding(10, 3)(i)", "i = torch.tensor([[1, 2], [3, 4]])")])
 module_class(N + "Flatten", "start_dim=1, end_dim=-1", "input", r_flatten, flow="keeps", group="layers",
              examples=[("nn.Flatten()(x)", "x = torch.randn(2, 3, 4)"), ("nn.Flatten(0)(x)", "x = torch.randn(2, 3)")])
 for _name in ("RNNCell", "LSTMCell", "GRUCell"):

@@ -333,6 +333,15 @@ def r_linear(a: Args):
     return x[:-1] + (w[0],)
 
 
+def p_linear(a: Args):
+    """F.linear with an input of unknown rank: a 2-D weight's first dim is the output's last dim."""
+    w = a["weight"]
+    if not isinstance(w, Tensor) or w.shape is None or len(w.shape) != 2:
+        raise ShapeUnknown("weight rank")
+    out = w.shape[0] if isinstance(w.shape[0], int) else None
+    return Tensor(shape=None, numel=MANY if out is not None and out != 1 else None)
+
+
 def r_einsum(a: Args):
     spec = a.str("equation").replace(" ", "")
     operands = a["operands"].items or ()
@@ -861,7 +870,7 @@ op("torch.dot|Tensor.dot|torch.vdot|Tensor.vdot|torch.inner", "input, other", r_
 op("torch.outer|torch.ger|Tensor.outer", "input, vec2", r_outer, group="linalg", examples=[("torch.outer(x, y)", "x = torch.randn(3); y = torch.randn(4)")])
 op("torch.addmm|Tensor.addmm", "input, mat1, mat2, *, beta=1, alpha=1", r_addmm, group="linalg",
    examples=[("torch.addmm(b, x, y)", "b = torch.randn(4); x = torch.randn(2, 3); y = torch.randn(3, 4)")])
-op("torch.nn.functional.linear", "input, weight, bias=None", r_linear, group="linalg",
+op("torch.nn.functional.linear", "input, weight, bias=None", r_linear, group="linalg", partial=p_linear,
    examples=[("F.linear(x, w)", "x = torch.randn(5, 3); w = torch.randn(4, 3)"), ("F.linear(x, w, b)", "x = torch.randn(3); w = torch.randn(2, 3); b = torch.randn(2)")])
 op("torch.einsum", "equation, *operands", r_einsum, group="linalg",
    examples=[("torch.einsum('ij,jk->ik', x, y)", "x = torch.randn(2, 3); y = torch.randn(3, 4)"),

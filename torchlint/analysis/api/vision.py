@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, module_class, op
-from torchlint.analysis.api.layers import _param_out, _self, _tuple
+from torchlint.analysis.api.layers import _param_out, _self, _tuple, opt_self, partial_channels, partial_spatial
 from torchlint.analysis.shapes import ShapeUnknown
 from torchlint.analysis.values import Seq, Tensor
 
@@ -84,12 +84,28 @@ def r_f_conv(n):
     return rule
 
 
+def _weight_dim(n: int, i: int, times: str = ""):
+    """Dim ``i`` of a convolution's weight (of rank ``n + 2``), times the int argument ``times``; None when
+    either is unknown."""
+    def size_of(a: Args):
+        w = a["weight"]
+        if not isinstance(w, Tensor) or w.shape is None or len(w.shape) != n + 2 or not isinstance(w.shape[i], int):
+            return None
+        if not times:
+            return w.shape[i]
+        try:
+            return w.shape[i] * a.int(times)
+        except ShapeUnknown:
+            return None
+    return size_of
+
+
 _CT_INIT = ("in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, "
             "dilation=1, padding_mode='zeros', device=None, dtype=None")
 for _n in (1, 2, 3):
     _sp = lambda v: ", ".join([str(v)] * _n)  # noqa: E731
     module_class(N + f"ConvTranspose{_n}d", _CT_INIT, "input, output_size=None", r_conv_transpose(_n), group="layers",
-                 params=True,
+                 params=True, partial=partial_channels(_n, lambda a: opt_self(a, "out_channels")),
                  examples=[(f"nn.ConvTranspose{_n}d(3, 4, 2, stride=2)(x)", f"x = torch.randn(2, 3, {_sp(5)})"),
                            (f"nn.ConvTranspose{_n}d(3, 4, 3)(x)", f"x = torch.randn(3, {_sp(4)})"),
                            (f"nn.ConvTranspose{_n}d(2, 3, 3, stride=2, padding=1, output_padding=1, dilation=2)(x)",
@@ -97,10 +113,11 @@ for _n in (1, 2, 3):
                            (f"nn.ConvTranspose{_n}d(2, 3, 3, stride=2, padding=1)(x, output_size=[{_sp(8)}])",
                             f"x = torch.randn(1, 2, {_sp(4)})")])
     op(F + f"conv_transpose{_n}d", "input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1",
-       r_f_conv_transpose(_n), group="layers",
+       r_f_conv_transpose(_n), group="layers", partial=partial_channels(_n, _weight_dim(_n, 1, "groups")),
        examples=[(f"F.conv_transpose{_n}d(x, w, stride=2)", f"x = torch.randn(2, 3, {_sp(4)}); w = torch.randn(3, 2, {_sp(3)})"),
                  (f"F.conv_transpose{_n}d(x, w, groups=3)", f"x = torch.randn(1, 3, {_sp(4)}); w = torch.randn(3, 2, {_sp(2)})")])
     op(F + f"conv{_n}d", "input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1", r_f_conv(_n), group="layers",
+       partial=partial_channels(_n, _weight_dim(_n, 0)),
        examples=[(f"F.conv{_n}d(x, w)", f"x = torch.randn(2, 3, {_sp(6)}); w = torch.randn(4, 3, {_sp(3)})"),
                  (f"F.conv{_n}d(x, w, stride=2, padding=1)", f"x = torch.randn(3, {_sp(7)}); w = torch.randn(5, 3, {_sp(3)})"),
                  (f"F.conv{_n}d(x, w, padding='same')", f"x = torch.randn(1, 3, {_sp(5)}); w = torch.randn(2, 3, {_sp(3)})")])
@@ -139,24 +156,24 @@ def r_upsample_2d_module(a: Args):
 
 
 op(F + "interpolate", "input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False",
-   r_interpolate, group="layers", dtype="input",
+   r_interpolate, group="layers", dtype="input", partial=partial_spatial(None, 2),
    examples=[("F.interpolate(x, scale_factor=2)", "x = torch.randn(2, 3, 5, 5)"),
              ("F.interpolate(x, size=(7, 9), mode='bilinear', align_corners=False)", "x = torch.randn(2, 3, 5, 5)"),
              ("F.interpolate(x, scale_factor=1.5, mode='linear')", "x = torch.randn(2, 3, 5)"),
              ("F.interpolate(x, size=4)", "x = torch.randn(1, 2, 3, 3, 3)"),
              ("F.interpolate(x, scale_factor=(2, 0.5))", "x = torch.randn(1, 2, 3, 4)")])
 op(F + "upsample", "input, size=None, scale_factor=None, mode='nearest', align_corners=None", r_interpolate,
-   group="layers", dtype="input", examples=[("F.upsample(x, scale_factor=2)", "x = torch.randn(2, 3, 4, 4)")])
+   group="layers", dtype="input", partial=partial_spatial(None, 2), examples=[("F.upsample(x, scale_factor=2)", "x = torch.randn(2, 3, 4, 4)")])
 op(F + "upsample_nearest|" + F + "upsample_bilinear", "input, size=None, scale_factor=None", r_interpolate,
-   group="layers", dtype="input", examples=[("F.upsample_nearest(x, size=(6, 8))", "x = torch.randn(2, 3, 4, 4)"),
+   group="layers", dtype="input", partial=partial_spatial(None, 2), examples=[("F.upsample_nearest(x, size=(6, 8))", "x = torch.randn(2, 3, 4, 4)"),
                                             ("F.upsample_bilinear(x, scale_factor=2)", "x = torch.randn(2, 3, 4, 4)")])
 module_class(N + "Upsample", "size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None",
-             "input", r_upsample_module, group="upsampling",
+             "input", r_upsample_module, group="upsampling", partial=partial_spatial(None, 2),
              examples=[("nn.Upsample(scale_factor=2)(x)", "x = torch.randn(2, 3, 4, 4)"),
                        ("nn.Upsample(size=10, mode='linear')(x)", "x = torch.randn(2, 3, 4)"),
                        ("nn.Upsample(scale_factor=2, mode='trilinear')(x)", "x = torch.randn(1, 2, 3, 3, 3)")])
 module_class(N + "UpsamplingNearest2d|" + N + "UpsamplingBilinear2d", "size=None, scale_factor=None", "input",
-             r_upsample_2d_module, group="upsampling",
+             r_upsample_2d_module, group="upsampling", partial=partial_spatial(2),
              examples=[("nn.UpsamplingNearest2d(scale_factor=2)(x)", "x = torch.randn(2, 3, 4, 4)"),
                        ("nn.UpsamplingBilinear2d(size=(5, 7))(x)", "x = torch.randn(2, 3, 4, 4)")])
 
@@ -200,19 +217,21 @@ def r_f_adaptive(n, kind):
 for _n in (1, 2, 3):
     _sp = lambda v: ", ".join([str(v)] * _n)  # noqa: E731
     op(F + f"max_pool{_n}d", "input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False",
-       r_f_pool(_n, "max"), flow="keeps", group="layers", dtype="input",
+       r_f_pool(_n, "max"), flow="spatial", group="layers", dtype="input", partial=partial_spatial(_n),
        examples=[(f"F.max_pool{_n}d(x, 2)", f"x = torch.randn(2, 3, {_sp(6)})"),
                  (f"F.max_pool{_n}d(x, 3, stride=2, padding=1, ceil_mode=True)", f"x = torch.randn(3, {_sp(8)})"),
                  (f"F.max_pool{_n}d(x, 2, return_indices=True)", f"x = torch.randn(1, 2, {_sp(4)})")])
     op(F + f"avg_pool{_n}d", "input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True"
-       + (", divisor_override=None" if _n > 1 else ""), r_f_pool(_n, "avg"), flow="keeps", group="layers", dtype="input",
+       + (", divisor_override=None" if _n > 1 else ""), r_f_pool(_n, "avg"), flow="spatial", group="layers", dtype="input",
+       partial=partial_spatial(_n),
        examples=[(f"F.avg_pool{_n}d(x, 2)", f"x = torch.randn(2, 3, {_sp(6)})"),
                  (f"F.avg_pool{_n}d(x, 3, stride=2, padding=1, ceil_mode=True)", f"x = torch.randn(3, {_sp(8)})")])
-    op(F + f"adaptive_avg_pool{_n}d", "input, output_size", r_f_adaptive(_n, "avg"), flow="keeps", group="layers",
+    op(F + f"adaptive_avg_pool{_n}d", "input, output_size", r_f_adaptive(_n, "avg"), flow="spatial", group="layers",
+       partial=partial_spatial(_n),
        dtype="input", examples=[(f"F.adaptive_avg_pool{_n}d(x, 1)", f"x = torch.randn(2, 3, {_sp(5)})"),
                                 (f"F.adaptive_avg_pool{_n}d(x, ({_sp(2)}))", f"x = torch.randn(3, {_sp(5)})")])
-    op(F + f"adaptive_max_pool{_n}d", "input, output_size, return_indices=False", r_f_adaptive(_n, "max"), flow="keeps",
-       group="layers", dtype="input",
+    op(F + f"adaptive_max_pool{_n}d", "input, output_size, return_indices=False", r_f_adaptive(_n, "max"), flow="spatial",
+       group="layers", dtype="input", partial=partial_spatial(_n),
        examples=[(f"F.adaptive_max_pool{_n}d(x, 2)", f"x = torch.randn(2, 3, {_sp(5)})"),
                  (f"F.adaptive_max_pool{_n}d(x, 3, return_indices=True)", f"x = torch.randn(1, 2, {_sp(6)})")])
 
@@ -289,7 +308,7 @@ for _n in (1, 2, 3):
     _sp = lambda v: ", ".join([str(v)] * _n)  # noqa: E731
     for _kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
         module_class(N + f"{_kind}Pad{_n}d", "padding, value=0.0" if _kind == "Constant" else "padding", "input",
-                     r_pad_module(_n), flow="reduce", group="padding",
+                     r_pad_module(_n), flow="reduce", group="padding", partial=partial_spatial(_n),
                      examples=[(f"nn.{_kind}Pad{_n}d(1{', 0.5' if _kind == 'Constant' else ''})(x)", f"x = torch.randn(2, 3, {_sp(4)})"),
                                (f"nn.{_kind}Pad{_n}d(({_sp('1, 2')}){', 0.5' if _kind == 'Constant' else ''})(x)",
                                 f"x = torch.randn(3, {_sp(5)})")])

@@ -18,6 +18,7 @@ from torchlint.analysis.values import (
     Seq,
     Tensor,
     TorchObject,
+    UnknownValue,
     UserBound,
     Value,
     is_number,
@@ -89,7 +90,9 @@ class Calls:
                     "torch.nn.parallel.distributed.DistributedDataParallel"):
             return args[0] if args else kwargs.get("module", UNKNOWN)
         if qual in ("torch.nn.Sequential",):
-            if not kwargs and all(isinstance(a, (TorchObject, Instance, Function)) for a in args):
+            # a child torchlint cannot evaluate stays in the chain as Unknown: the layers after it still
+            # give what they certainly make (see the partial rules of api/layers.py)
+            if not kwargs and all(isinstance(a, (TorchObject, Instance, Function, UnknownValue)) for a in args):
                 return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),))
             return UNKNOWN
         if qual in ("torch.nn.ModuleList",):
