@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from torchlint.analysis import api
-from torchlint.analysis.values import Number, PyConverted, Seq, Tensor, TorchObject
+from torchlint.analysis.values import Const, Number, PyConverted, Seq, Tensor, TorchObject
 
 api.load()
 
@@ -77,7 +77,14 @@ def compare(pred, real, torch, where="out"):
         for i, (p, r) in enumerate(zip(pred.items, real)):
             compare(p, r, torch, f"{where}[{i}]")
     elif isinstance(real, (int, float, bool)):
-        assert isinstance(pred, Number), f"{where}: predicted {pred!r} for a Python number"
+        if isinstance(pred, Const):  # a value known exactly must be the real one
+            assert pred.value == real and type(pred.value) is type(real), f"{where}: predicted {pred!r}, real {real!r}"
+        else:
+            assert isinstance(pred, Number), f"{where}: predicted {pred!r} for a Python number"
+    elif real is None:
+        assert pred == Const(None), f"{where}: predicted {pred!r}, real None"
+    elif isinstance(real, torch.Generator):
+        assert isinstance(pred, TorchObject) and pred.qual == "torch.Generator", f"{where}: predicted {pred!r}"
     elif isinstance(real, (torch.device, torch.dtype)):
         assert isinstance(pred, TorchObject) and pred.qual == f"torch.{type(real).__name__}", f"{where}: predicted {pred!r}"
     else:
@@ -106,4 +113,5 @@ def test_every_entry_has_an_example_or_is_documented_as_unknown_shape():
 # they predict an unknown shape by design, so an example would have nothing to compare.
 UNTESTABLE = {
     "torch.as_tensor", "torch.masked_select", "torch.nonzero", "Tensor.detach_", "Tensor.squeeze_",
+    "torch.distributed.get_world_size",  # raises without a process group
 }

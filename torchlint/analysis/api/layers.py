@@ -7,9 +7,9 @@ documentation for each layer.
 from __future__ import annotations
 
 from torchlint.analysis import shapes as S
-from torchlint.analysis.api import Args, module_class
+from torchlint.analysis.api import Args, module_class, op
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import MANY, Const, Seq, Tensor
+from torchlint.analysis.values import MANY, Const, Seq, Tensor, TorchObject
 
 N = "torch.nn."
 
@@ -320,3 +320,94 @@ for _name in ("RNN", "LSTM", "GRU"):
                      ("nn.LSTM(3, 5, proj_size=2)(x)[1][1]", "x = torch.randn(4, 2, 3)"),
                      ("nn.LSTM(3, 5, proj_size=2, bidirectional=True)(x)[0]", "x = torch.randn(4, 2, 3)")]
                     if _name == "LSTM" else []))
+
+
+# ---------------------------------------------------------------------------
+# Lazy and synchronised variants, more activations, transformer blocks
+
+
+def r_same_params_of(name: str):
+    """The shape of argument ``name``, computed with the module's parameters."""
+    def rule(a: Args):
+        t = a.tensor(name)
+        return _param_out(a, t.shape).with_(shape=t.shape, numel=t.numel)
+    return rule
+
+
+def r_stack_of(layer_qual: str, name: str):
+    """nn.TransformerEncoder/Decoder: copies of a torch transformer layer, then an optional norm; each keeps
+    the shape (a user layer or norm may not: then unknown)."""
+    same = r_same_params_of(name)
+
+    def rule(a: Args):
+        layer, norm = a["self." + layer_qual.rsplit("Transformer", 1)[1].replace("Layer", "_layer").lower()], a["self.norm"]
+        if not (isinstance(layer, TorchObject) and layer.qual == N + layer_qual):
+            raise ShapeUnknown("a layer of unknown shape behaviour")
+        if not (isinstance(norm, Const) and norm.value is None
+                or isinstance(norm, TorchObject) and norm.qual in (N + "LayerNorm", N + "RMSNorm")):
+            raise ShapeUnknown("a norm of unknown shape behaviour")
+        return same(a)
+    return rule
+
+
+def r_glu(a: Args):
+    shape = a.shape("input")
+    dim = _self(a, "dim") if "self.dim" in a.bound else a.int("dim")
+    d = S.norm_dim(dim, len(shape))
+    if isinstance(shape[d], int) and shape[d] % 2:
+        raise ShapeUnknown("GLU halves an even dim")
+    return shape[:d] + ((shape[d] // 2) if isinstance(shape[d], int) else None,) + shape[d + 1:]
+
+
+def r_unflatten_module(a: Args):
+    shape = a.shape("input")
+    d = S.norm_dim(_self(a, "dim"), len(shape))
+    return shape[:d] + S.reshape((shape[d],), list(_self(a, "unflattened_size"))) + shape[d + 1:]
+
+
+for _n in (1, 2, 3):
+    module_class(N + f"LazyConv{_n}d", "out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None",
+                 "input", r_conv(_n), group="layers", params=True,
+                 partial=partial_channels(_n, lambda a: opt_self(a, "out_channels")),
+                 examples=[(f"nn.LazyConv{_n}d(4, 3)(x)", f"x = torch.randn(1, 2, {', '.join(['6'] * _n)})")])
+    module_class(N + f"LazyBatchNorm{_n}d", "eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True",
+                 "input", r_affine, flow="keeps", group="layers", params="affine",
+                 examples=[(f"nn.LazyBatchNorm{_n}d()(x)", f"x = torch.randn(2, 3{', 4' * _n})")])
+    module_class(N + f"LazyInstanceNorm{_n}d", "eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True",
+                 "input", r_affine, flow="keeps", group="layers", params="affine",
+                 examples=[(f"nn.LazyInstanceNorm{_n}d()(x)", f"x = torch.randn(2, 3{', 4' * _n})"),
+                           (f"nn.LazyInstanceNorm{_n}d(affine=False)(x)", f"x = torch.randn(2, 3{', 4' * _n})")])
+module_class(N + "SyncBatchNorm", "num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, process_group=None, device=None, dtype=None, *, bias=True",
+             "input", r_affine, flow="keeps", group="layers", params="affine",
+             examples=[("nn.SyncBatchNorm(3).eval()(x)", "x = torch.randn(2, 3, 4)")])
+module_class(N + "RReLU|" + N + "Softmax2d", "*args, lower=0.125, upper=0.3333333333333333, inplace=False", "input", r_same,
+             flow="keeps", group="activations",
+             examples=[("nn.RReLU()(x)", "x = torch.randn(2, 4)"), ("nn.Softmax2d()(x)", "x = torch.randn(2, 3, 4, 4)")])
+module_class(N + "LocalResponseNorm|" + N + "CrossMapLRN2d", "size, alpha=0.0001, beta=0.75, k=1.0", "input", r_same,
+             flow="keeps", group="activations", examples=[("nn.LocalResponseNorm(2)(x)", "x = torch.randn(2, 3, 4, 4)")])
+module_class(N + "GLU", "dim=-1", "input", r_glu, group="activations",
+             examples=[("nn.GLU()(x)", "x = torch.randn(2, 4, 6)"), ("nn.GLU(1)(x)", "x = torch.randn(2, 4, 6)")])
+op("torch.nn.functional.glu", "input, dim=-1", r_glu, group="activations", examples=[("F.glu(x)", "x = torch.randn(3, 4)")])
+module_class(N + "Unflatten", "dim, unflattened_size", "input", r_unflatten_module, flow="keeps", group="layers",
+             examples=[("nn.Unflatten(1, (2, 2))(x)", "x = torch.randn(3, 4)"), ("nn.Unflatten(-1, (2, -1))(x)", "x = torch.randn(3, 6)")])
+_TEL = "d_model, nhead, dim_feedforward=2048, dropout=0.1, activation='relu', layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None"
+module_class(N + "TransformerEncoderLayer", _TEL, "src, src_mask=None, src_key_padding_mask=None, is_causal=False",
+             r_same_params_of("src"), flow="keeps", group="layers", params=True,
+             examples=[("nn.TransformerEncoderLayer(8, 2, 16)(x)", "x = torch.randn(5, 3, 8)"),
+                       ("nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)(x)", "x = torch.randn(3, 5, 8)")])
+module_class(N + "TransformerDecoderLayer", _TEL, "tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None, "
+             "memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False",
+             r_same_params_of("tgt"), flow="keeps", group="layers", params=True,
+             examples=[("nn.TransformerDecoderLayer(8, 2, 16)(t, m)", "t = torch.randn(4, 3, 8); m = torch.randn(5, 3, 8)")])
+module_class(N + "TransformerEncoder", "encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True",
+             "src, mask=None, src_key_padding_mask=None, is_causal=None", r_stack_of("TransformerEncoderLayer", "src"), flow="keeps",
+             group="layers", params=True,
+             examples=[("nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2)(x)", "x = torch.randn(5, 3, 8)"),
+                       ("nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, norm=nn.LayerNorm(8))(x)",
+                        "x = torch.randn(5, 3, 8)")])
+module_class(N + "TransformerDecoder", "decoder_layer, num_layers, norm=None",
+             "tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None, "
+             "tgt_is_causal=None, memory_is_causal=False", r_stack_of("TransformerDecoderLayer", "tgt"), flow="keeps", group="layers",
+             params=True,
+             examples=[("nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2)(t, m)",
+                        "t = torch.randn(4, 3, 8); m = torch.randn(5, 3, 8)")])

@@ -962,5 +962,7 @@ from torchlint.analysis.api import layers as _layers  # noqa: E402,F401
 from torchlint.analysis.api import dtypes as _dtypes  # noqa: E402,F401
 from torchlint.analysis.api import vision as _vision  # noqa: E402,F401
 from torchlint.analysis.api import spectral as _spectral  # noqa: E402,F401
+from torchlint.analysis.api import runtime as _runtime  # noqa: E402,F401
+from torchlint.analysis.api import indexing as _indexing  # noqa: E402,F401
 
 _ = (UNKNOWN, module_class)
