@@ -175,6 +175,15 @@ def lint_source(source: str, path: str = "<string>", *, select: Iterable[str] | 
     return run_deep(_lint, source, path, rules, gate, deps, facts)
 
 
+def drop_handled(rule, ctx, found: list) -> list:
+    """``found`` without the findings inside a ``try`` whose handlers catch the error ``rule`` predicts:
+    the program handles it there."""
+    exc = (getattr(rule, "runtime_error", None) or (None,))[0]
+    if exc and found and ctx.semantic.guarded_bodies:
+        return [d for d in found if not ctx.handled(d, exc)]
+    return found
+
+
 def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None) -> list:
     """:func:`lint_source`'s work, in a thread with a deep stack."""
     summary: list = []
@@ -212,10 +221,7 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         try:
             with _recursion_limit(10_000):
                 got = list(rule.check(ctx))
-            exc = (getattr(rule, "runtime_error", None) or (None,))[0]
-            if exc and got and ctx.semantic.guarded_bodies:  # the program catches the error it predicts
-                got = [d for d in got if not ctx.handled(d, exc)]
-            found.extend(got)
+            found.extend(drop_handled(rule, ctx, got))
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             where = traceback.extract_tb(exc.__traceback__)[-1]
             found.append(Diagnostic(

@@ -284,7 +284,7 @@ def _analyse(source: str, path: str, settings: Settings, parser: IncrementalPars
     from torchlint import registry
     from torchlint.analysis.context import FileContext
     from torchlint.analysis.sites import has_site
-    from torchlint.engine import INTERNAL_ERROR_CODE, _precheck, _recursion_limit
+    from torchlint.engine import INTERNAL_ERROR_CODE, _precheck, _recursion_limit, drop_handled
     from torchlint.report import suppression
     from torchlint.runner import _per_file_codes
 
@@ -311,7 +311,7 @@ def _analyse(source: str, path: str, settings: Settings, parser: IncrementalPars
         _check(cancel)
         try:
             with _recursion_limit(10_000):
-                found.extend(rule.check(ctx))
+                found.extend(drop_handled(rule, ctx, list(rule.check(ctx))))
         except Cancelled:
             raise
         except Exception as exc:  # as in the engine: one rule's bug must not hide the others' findings
