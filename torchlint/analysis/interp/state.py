@@ -173,6 +173,8 @@ class Analysis:
         self.inplace: dict = {}
         # For statement over a user iterator -> {call context: how many times it certainly runs (0 or 1)}
         self.least_trips: dict = {}
+        # If statement -> {call context: the truths its test had (True, False, None: unknown)}
+        self.branches: dict = {}
 
     def events(self, node) -> list:
         return self.calls.get(node, [])

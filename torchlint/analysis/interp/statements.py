@@ -154,6 +154,7 @@ class Statements:
         start = frame.vars
         outs = []
         truth = _truth(test)
+        self.ip.analysis.branches.setdefault(stmt, {}).setdefault(tuple(n for _, n in self.ip.stack), set()).add(truth)
         if truth is not False:
             outs.append(self._run_branch(frame, stmt.body, start))
         if truth is not True:

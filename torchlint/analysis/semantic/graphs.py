@@ -12,7 +12,7 @@ from torchlint.analysis.api import CLASSES, load
 from torchlint.analysis.cstwalk import ends_early, literal_range_count, walk
 from torchlint.analysis.sinks import _arg as call_arg
 from torchlint.analysis.semantic.blocks import statement_blocks
-from torchlint.analysis.values import BoundMethod, ModuleRef, Seq, Tensor, TorchObject
+from torchlint.analysis.values import BoundMethod, Const, ModuleRef, Seq, Tensor, TorchObject
 
 def _blocks(module):
     return [list(b.body) for b in statement_blocks(module)]
@@ -432,15 +432,39 @@ def _given(arg) -> bool:
     return not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"))
 
 
-def retains(call, rpos=1, cpos=2) -> bool:
-    """Does this backward()/autograd.grad() call keep its graph (retain_graph, or create_graph by default)?"""
+def _flag_value(arg, call, calls, pos: int, name: str):
+    """The constant (True, False or None) that every evaluation of ``call`` passed for the argument ``arg``
+    (an expression such as ``self.retain``); ``...`` when that is not one known constant."""
+    if calls is None or arg is None or arg is ... or (isinstance(arg.value, cst.Name)
+                                                      and arg.value.value in ("True", "False", "None")):
+        return ...
+    got = set()
+    for e in calls.get(call, ()):
+        v = e.kwargs.get(name) if arg.keyword is not None else e.args[pos] if pos < len(e.args) else None
+        if not (isinstance(v, Const) and (v.value is None or isinstance(v.value, bool))):
+            return ...
+        got.add(v.value)
+    return got.pop() if len(got) == 1 else ...
+
+
+def retains(call, rpos=1, cpos=2, calls=None) -> bool:
+    """Does this backward()/autograd.grad() call keep its graph (retain_graph, or create_graph by default)?
+    With the interpreter's ``calls``, an argument that is not a literal counts by the value it certainly has;
+    otherwise an unknown argument counts as given."""
     arg = call_arg(call, rpos, "retain_graph")
+    value = _flag_value(arg, call, calls, rpos, "retain_graph")
+    if value is not ...:
+        if value is not None:
+            return value
+        arg = None
     if arg is not None and arg is not ... and isinstance(arg.value, cst.Name) and arg.value.value == "None":
         arg = None  # retain_graph=None: the default, which follows create_graph
     if arg is not None:
         return _given(arg)
     # retain_graph defaults to create_graph
-    return _given(call_arg(call, cpos, "create_graph"))
+    arg = call_arg(call, cpos, "create_graph")
+    value = _flag_value(arg, call, calls, cpos, "create_graph")
+    return bool(value) if value is not ... else _given(arg)
 
 
 def _certain(model, call) -> bool:
@@ -454,6 +478,10 @@ def graph_reuses(model) -> list:
     src = model.source
     if _DYNAMIC.search(src) and _dynamic(model.module):
         return []
+
+    def kept(call, rpos=1, cpos=2):  # by the values the interpreter gave the arguments
+        return retains(call, rpos, cpos, model.analysis.calls)
+
     out: list = []
     rebound_elsewhere = _global_names(src)
     # only blocks that backpropagate a plain name somewhere among their own statements matter
@@ -467,7 +495,7 @@ def graph_reuses(model) -> list:
                 if name in seen and name not in rebound_elsewhere and _certain(model, call):
                     out.append(GraphReuse("again", call, seen.pop(name), name))
                     continue
-                if not retains(call):
+                if not kept(call):
                     seen[name] = call
                 continue
             for name in list(seen):
@@ -475,7 +503,7 @@ def graph_reuses(model) -> list:
                     seen.pop(name)
             # g = torch.autograd.grad(loss, w) frees the graph just like loss.backward()
             gcall = _autograd_grad_stmt(model, stmt)
-            if gcall is not None and not retains(gcall, 3, 4):
+            if gcall is not None and not kept(gcall, 3, 4):
                 seen[gcall.args[0].value.value] = gcall
     for loop, block, index in (_counted_loops(model.module) if "range(" in src else ()):
         if ends_early(loop.body):
@@ -487,7 +515,7 @@ def graph_reuses(model) -> list:
             if call is None:
                 continue
             name = call.func.value.value
-            if retains(call) or name in rebound_elsewhere or not _certain(model, call):
+            if kept(call) or name in rebound_elsewhere or not _certain(model, call):
                 continue
             if name not in assigned:
                 out.append(GraphReuse("before_loop", call, name=name))
@@ -506,12 +534,12 @@ def graph_reuses(model) -> list:
     for block in blocks:
         if sum(_backward_stmt(st) is not None for st in block) < 2:
             continue
-        for call, first, inter, where in _shared_in_block(model, block, rebound_elsewhere, retains):
+        for call, first, inter, where in _shared_in_block(model, block, rebound_elsewhere, kept):
             if _certain(model, call):
                 out.append(GraphReuse("shared_in_block", call, first, call.func.value.value, inter, where))
     if not rebound_elsewhere:
         from torchlint.analysis.semantic.provenance import freed_graph_passes
 
         out += [GraphReuse("carried_graph" if carried else "freed", call, first, where=where)
-                for call, first, where, carried in freed_graph_passes(model, {r.call for r in out}, retains)]
+                for call, first, where, carried in freed_graph_passes(model, {r.call for r in out}, kept)]
     return out

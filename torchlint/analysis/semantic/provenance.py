@@ -49,8 +49,11 @@ class _Walk:
         self.retains = retains
         self.found: list = []
         self._nodes: dict = {}  # id(statement) -> ids of the nodes in it
+        self._calls_in: dict = {}  # id(small statement) -> its calls, in source order
         self._backwards: dict = {}  # id(small statement) -> its backward calls, in source order
         self.least = model.analysis.least_trips  # loop over a user iterator -> {context: certain runs}
+        self.branches = model.analysis.branches  # if statement -> {context: truths of its test}
+        self.below: set = set()  # call contexts under which some backward() runs (see enter())
         self.quiet = 0  # walking a loop iteration that may not happen: it reports nothing
 
     def order(self, node) -> int:
@@ -102,9 +105,14 @@ class _Walk:
         return ctx[k] if len(ctx) > k else op
 
     def where(self, node_id, context):
-        """The node of this frame that made a graph node, an earlier iteration's included."""
+        """The node that made a graph node (an earlier iteration's included), in the innermost frame it shares
+        with ``context``: a node made by a caller is named by the caller's statement."""
         op, ctx = node_id
-        return self.anchor((op[2], ctx) if isinstance(op, tuple) else node_id, context)
+        op = op[2] if isinstance(op, tuple) else op
+        k = 0
+        while k < len(ctx) and k < len(context) and ctx[k] is context[k]:
+            k += 1
+        return ctx[k] if len(ctx) > k else op
 
     def loop(self, loop, freed: dict, context, runs: int, sure: int) -> dict:
         """Walk ``runs`` runs of a loop's body, of which the first ``sure`` certainly happen (the others only
@@ -164,8 +172,34 @@ class _Walk:
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
                     self.runs_once(stmt, context):
                 freed = self.loop(stmt, freed, context, 2, 1)
+            elif isinstance(stmt, cst.If) and self.taken(stmt, context) is not None:
+                freed = self.branch(stmt, freed, context)
             else:
                 self.clear_created(stmt, freed, context)  # may run, or not: only forget what it may remake
+        return freed
+
+    def taken(self, stmt, context):
+        """The branch an if statement certainly takes in this context (True: its body, False: its else), or
+        None when the interpreter did not always find its test to go one way."""
+        truths = self.branches.get(stmt, {}).get(context)
+        return next(iter(truths)) if truths and len(truths) == 1 and None not in truths else None
+
+    def branch(self, stmt, freed: dict, context) -> dict:
+        """Walk the branch of an if statement that its test certainly takes."""
+        self.clear_created(stmt.test, freed, context)
+        if self.taken(stmt, context):
+            return self.suite(stmt.body, freed, context)
+        if stmt.orelse is None:
+            return freed
+        if isinstance(stmt.orelse, cst.If):
+            return self.block([stmt.orelse], freed, context)
+        return self.suite(stmt.orelse.body, freed, context)
+
+    def suite(self, body, freed: dict, context) -> dict:
+        if isinstance(body, cst.IndentedBlock):
+            return self.block(body.body, freed, context)
+        for small in body.body:  # a one-line suite: `if ready: loss.backward()`
+            self.small(small, freed, context)
         return freed
 
     def runs_once(self, loop, context) -> bool:
@@ -174,8 +208,46 @@ class _Walk:
             return False
         return self.least.get(loop, {}).get(context, 0) >= 1
 
+    def enter(self, small, freed: dict, context) -> dict:
+        """Walk the bodies of the user functions ``small`` calls (in source order) under which a backward()
+        runs: a backward() there frees, and needs, the caller's graphs too."""
+        for node in self.calls_in(small):
+            inner = context + (node,)
+            if inner not in self.below:
+                continue
+            body = self.body_of(node, context)
+            if body is not None:
+                freed = self.block(body, freed, inner)
+        return freed
+
+    def calls_in(self, small) -> list:
+        got = self._calls_in.get(id(small))
+        if got is None:
+            got = self._calls_in[id(small)] = [n for n in walk(small, prune=_PRUNE) if isinstance(n, cst.Call)]
+        return got
+
+    def body_of(self, call, context):
+        """The statements of the one user function that every evaluation of ``call`` in ``context`` ran."""
+        nodes = set()
+        for e in self.calls.get(call, ()):
+            if tuple(n for _, n in e.stack) != context:
+                continue
+            fn = _function_of(e.callee)
+            if fn is None:
+                return None
+            nodes.add(fn)
+        if len(nodes) != 1:
+            return None
+        fn = nodes.pop()
+        return list(fn.body.body) if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock) \
+            else None
+
     def small(self, small, freed: dict, context):
         self.clear_created(small, freed, context)
+        if self.below:
+            after = self.enter(small, dict(freed), context)
+            freed.clear()
+            freed.update(after)
         for call in self.backwards(small):
             graph = self.graph_of(call, context)
             if graph is None:
@@ -192,6 +264,24 @@ class _Walk:
                         freed.setdefault(g, call)
 
 
+def _function_of(callee):
+    """The FunctionDef a call of ``callee`` runs (a function, a bound method, a module's forward), or None."""
+    from torchlint.analysis.values import ClassValue, Function, Instance, UserBound
+
+    if isinstance(callee, UserBound):
+        callee = callee.func
+    if isinstance(callee, Function):
+        return callee.node if isinstance(callee.node, cst.FunctionDef) else None
+    if isinstance(callee, Instance):
+        for name in ("__call__", "forward"):
+            for c in callee.cls.mro():
+                for st in c.node.body.body if isinstance(c.node.body, cst.IndentedBlock) else ():
+                    if isinstance(st, cst.FunctionDef) and st.name.value == name:
+                        return st
+        return None
+    return None
+
+
 def freed_graph_passes(model, reported: set, retains) -> list:
     """[(backward call, the earlier call that freed its graph, the node of this frame that made that graph,
     whether an earlier iteration of a loop made it)] for backward calls not in ``reported``."""
@@ -200,6 +290,10 @@ def freed_graph_passes(model, reported: set, retains) -> list:
              and any(isinstance(e.callee, BoundMethod) and e.callee.name == "backward" for e in evs)}
     if not sites:
         return []
+    for evs in sites.values():
+        for e in evs:
+            c = tuple(n for _, n in e.stack)
+            w.below.update(c[:i] for i in range(1, len(c) + 1))
     for block in model.blocks:
         stmts = list(block.body)
         contexts: list = []
