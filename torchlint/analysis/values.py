@@ -223,6 +223,9 @@ class Seq(Value):
 class DictValue(Value):
     items: tuple = ()  # ((key, value), ...) with hashable Python keys
     complete: bool = True
+    # False once a value was stored under a key torchlint does not know (``d[name] = v``): ``items`` may then
+    # miss an entry, or hold a value that was replaced (``nn.Sequential(d)`` needs every entry)
+    exact: bool = True
 
     def get(self, key) -> Value:
         for k, v in self.items:
@@ -436,7 +439,8 @@ def join(a: Value, b: Value) -> Value:
         in_b = {k for k, _ in b.items}
         keys = [k for k, _ in a.items] + [k for k, _ in b.items if k not in in_a]
         return DictValue(tuple((k, join(a.get(k), b.get(k)) if k in in_a and k in in_b
-                               else a.get(k) if k in in_a else b.get(k)) for k in keys), complete=False)
+                               else a.get(k) if k in in_a else b.get(k)) for k in keys),
+                         complete=a.complete and b.complete and in_a == in_b, exact=a.exact and b.exact)
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef) and _cpu_type(a.qual) == _cpu_type(b.qual):
         # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: one legacy type on two devices
         return ModuleRef(_cpu_type(a.qual))

@@ -402,7 +402,7 @@ class ModuleClass:
 SAVING = set("""mul multiply div divide true_divide pow exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square sin cos
 tan tanh sigmoid relu relu6 gelu silu mish elu selu celu softplus leaky_relu hardtanh logsigmoid abs absolute
 reciprocal erf softmax log_softmax matmul mm bmm mv dot outer einsum linear norm std var prod max min amax amin
-logsumexp maximum minimum atan2 hypot addcmul addcdiv cumprod clamp clip dist vector_norm""".split())
+logsumexp maximum minimum atan2 hypot addcmul addcdiv cumprod clamp clip dist vector_norm eigh""".split())
 NOT_SAVING_CLASSES = {"Flatten", "Identity", "Unflatten"}
 
 

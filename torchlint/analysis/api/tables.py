@@ -624,6 +624,16 @@ def r_sort(a: Args):
     return Seq("tuple", (Tensor(shape=t.shape), Tensor(shape=t.shape, dtype="int", requires_grad=False)))
 
 
+def r_eigh(a: Args):
+    """(eigenvalues, eigenvectors) of a batch of symmetric matrices: shapes (..., n) and (..., n, n)."""
+    shape = a.tensor("input").shape
+    if shape is None:
+        return Seq("tuple", (Tensor(shape=None), Tensor(shape=None)))
+    if len(shape) < 2:
+        raise ShapeUnknown("eigh of a tensor with fewer than 2 dims")
+    return Seq("tuple", (Tensor(shape=shape[:-1]), Tensor(shape=shape)))
+
+
 def r_movedim(a: Args):
     shape = a.shape("input")
     src, dst = a.const("source"), a.const("destination")
@@ -858,6 +868,8 @@ for _name in ("cummax", "cummin"):
 # ---------------------------------------------------------------------------
 # linear algebra
 
+op("torch.linalg.eigh", "input, UPLO='L', *, out=None", r_eigh, group="linalg",
+   examples=[("torch.linalg.eigh(x)", "x = torch.randn(3, 3); x = x @ x.T"), ("torch.linalg.eigh(x)", "x = torch.randn(2, 4, 4)")])
 op("torch.matmul|Tensor.matmul", "input, other", r_matmul, group="linalg",
    examples=[("torch.matmul(x, y)", "x = torch.randn(2, 3); y = torch.randn(3, 4)"), ("x.matmul(y)", "x = torch.randn(3); y = torch.randn(3)"),
              ("torch.matmul(x, y)", "x = torch.randn(5, 2, 3); y = torch.randn(3)"), ("torch.matmul(x, y)", "x = torch.randn(3); y = torch.randn(3, 4)"),

@@ -90,11 +90,15 @@ class Calls:
                     "torch.nn.parallel.distributed.DistributedDataParallel"):
             return args[0] if args else kwargs.get("module", UNKNOWN)
         if qual in ("torch.nn.Sequential",):
+            if len(args) == 1 and isinstance(args[0], DictValue) and args[0].complete and args[0].exact:
+                args = [v for _, v in args[0].items]  # nn.Sequential(OrderedDict(...)): its modules, in order
             # a child torchlint cannot evaluate stays in the chain as Unknown: the layers after it still
             # give what they certainly make (see the partial rules of api/layers.py)
             if not kwargs and all(isinstance(a, (TorchObject, Instance, Function, UnknownValue)) for a in args):
                 return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),))
             return UNKNOWN
+        if qual == "collections.OrderedDict" and not kwargs and len(args) <= 1:
+            return _dict_of(args[0] if args else Seq("list", ()))
         if qual in ("torch.nn.ModuleList",):
             return args[0] if args and isinstance(args[0], Seq) else Seq("list", ())
         if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
@@ -161,6 +165,9 @@ class Calls:
                     total = self.ip.exprs.binop("Add", total, it, node)
                 return total
             return UNKNOWN
+        if name == "str" and len(args) == 1 and not kwargs and isinstance(args[0], Const) \
+                and isinstance(args[0].value, (int, float, str, type(None))) and len(repr(args[0].value)) < 100:
+            return Const(str(args[0].value))
         if name in ("float", "int", "bool", "complex"):
             if not args:
                 return Const({"float": 0.0, "int": 0, "bool": False, "complex": 0j}[name])
@@ -457,3 +464,17 @@ def _isinstance(obj: Value, cls: Value) -> Value:
     if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
         return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
     return Number("bool")
+
+
+def _dict_of(pairs: Value) -> Value:
+    """``OrderedDict(pairs)`` for a known list of (constant key, value) pairs; an incomplete dict otherwise."""
+    if isinstance(pairs, Seq) and pairs.items is not None:
+        items: list = []
+        for p in pairs.items:
+            if not (isinstance(p, Seq) and p.items is not None and len(p.items) == 2 and isinstance(p.items[0], Const)):
+                return DictValue((), complete=False)
+            items = [(k, v) for k, v in items if k != p.items[0].value] + [(p.items[0].value, p.items[1])]
+        return DictValue(tuple(items))
+    if isinstance(pairs, DictValue):
+        return pairs
+    return DictValue((), complete=False)

@@ -205,7 +205,7 @@ def collate_default(item: Value, size: Optional[int]) -> Value:
     if isinstance(item, Seq) and item.items is not None:
         return Seq("list", tuple(collate_default(i, size) for i in item.items))
     if isinstance(item, DictValue):
-        return DictValue(tuple((k, collate_default(v, size)) for k, v in item.items), item.complete)
+        return DictValue(tuple((k, collate_default(v, size)) for k, v in item.items), item.complete, item.exact)
     return UNKNOWN
 
 

@@ -179,7 +179,7 @@ class Statements:
 
     def stmt_For(self, stmt: cst.For, frame: Frame) -> bool:
         iterable = self.ip.exprs.eval(stmt.iter, frame)
-        if _unrollable(stmt, iterable):
+        if _unrollable(stmt, iterable) or (self.ip.constructing and _unrollable(stmt, iterable, any_items=True)):
             # `for block in self.blocks: x = block(x)`: each module in turn, not their join
             self.ip.in_loop += 1
             try:
@@ -440,7 +440,9 @@ class Statements:
                     key = self.ip.exprs.eval(target.slice[0].slice.value, frame)
                     if isinstance(key, Const):
                         items = tuple((k, v) for k, v in base.items if k != key.value) + ((key.value, value),)
-                        frame.vars[target.value.value] = DictValue(items, base.complete)
+                        frame.vars[target.value.value] = DictValue(items, base.complete, base.exact)
+                    else:  # a key torchlint does not know: an entry may be new, or replaced
+                        frame.vars[target.value.value] = DictValue(base.items, base.complete, exact=False)
                 elif isinstance(base, Seq) and base.kind == "list":
                     frame.vars[target.value.value] = Seq("list", None, join(base.element(), value))
             else:
@@ -481,11 +483,13 @@ class Statements:
 UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of blocks) run once per module
 
 
-def _unrollable(stmt, iterable) -> bool:
-    """A loop over a known list of modules or objects, with no else and no way to end an iteration early."""
+def _unrollable(stmt, iterable, any_items: bool = False) -> bool:
+    """A loop over a known list of modules or objects (of anything with ``any_items``: a loop of a constructor,
+    which builds an object's layers once, such as ``for i in range(depth): layers["conv" + str(i)] = ...``),
+    with no else and no way to end an iteration early."""
     if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
         return False
-    if stmt.orelse is not None or not any(isinstance(i, (Instance, TorchObject)) for i in iterable.items):
+    if stmt.orelse is not None or not (any_items or any(isinstance(i, (Instance, TorchObject)) for i in iterable.items)):
         return False
     return not ends_early(stmt.body)
 
