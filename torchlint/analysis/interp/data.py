@@ -258,11 +258,13 @@ def _parse_argv(options: list, argv: list):
             continue
         dest = _dest(names, kw)
         strs = [n.value for n in names if isinstance(n, Const) and isinstance(n.value, str)]
-        if dest is None or "nargs" in kw:
+        if dest is None:
             return ...
         if strs and strs[0].startswith("-"):
             for s in strs:
                 flags[s] = (dest, kw)
+        elif "nargs" in kw:
+            return ...  # a positional taking several words: which words are its, torchlint does not follow
         else:
             positionals.append((dest, kw))
     out: dict = {}
@@ -274,6 +276,8 @@ def _parse_argv(options: list, argv: list):
             if key not in flags:
                 return ...
             dest, kw = flags[key]
+            if "nargs" in kw:
+                return ...  # an option given several words (an option left out just takes its default)
             action = kw.get("action")
             act = action.value if isinstance(action, Const) else None
             if act in ("store_true", "store_false"):
