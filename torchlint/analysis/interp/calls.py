@@ -324,6 +324,8 @@ class Calls:
                 return default if recv.complete else UNKNOWN
             if name == "values":
                 return Seq("list", tuple(v for _, v in recv.items)) if recv.complete else Seq("list", None, UNKNOWN)
+            if name == "keys":
+                return Seq("list", tuple(Const(k) for k, _ in recv.items)) if recv.complete else Seq("list", None, UNKNOWN)
             if name == "items":
                 if recv.complete:
                     return Seq("list", tuple(Seq("tuple", (Const(k), v)) for k, v in recv.items))

@@ -24,7 +24,7 @@ from torchlint.analysis.values import (
     join_all,
 )
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, CallEvent, Frame, UNROLL_LIMIT, fold_constants
-from torchlint.analysis.interp.helpers import _after_inplace, _compare, _gather, _kind, _truth
+from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
 class Expressions:
@@ -131,15 +131,11 @@ class Expressions:
         complete = True
         for el in node.elements:
             if isinstance(el, cst.DictElement):
-                k = self.eval(el.key, frame)
+                k = dict_key(self.eval(el.key, frame))
                 v = self.eval(el.value, frame)
-                if isinstance(k, Const):
-                    try:
-                        hash(k.value)
-                        items.append((k.value, v))
-                        continue
-                    except TypeError:
-                        pass
+                if k is not NO_KEY:
+                    items = [(k2, v2) for k2, v2 in items if k2 != k] + [(k, v)]
+                    continue
                 complete = False
             else:
                 self.eval(el.value, frame)
@@ -279,6 +275,10 @@ class Expressions:
 
     def ex_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
         base = self.eval(node.value, frame)
+        return self.ip.tensors.subscript(base, self.index_of(node, frame), node)
+
+    def index_of(self, node: cst.Subscript, frame: Frame) -> list:
+        """The evaluated index of ``node``: [("index"|"star", value) or ("slice", (lower, upper, step))]."""
         index = []
         for el in node.slice:
             s = el.slice
@@ -288,7 +288,7 @@ class Expressions:
             else:
                 parts = tuple(self.eval(p, frame) if p is not None else Const(None) for p in (s.lower, s.upper, s.step))
                 index.append(("slice", parts))
-        return self.ip.tensors.subscript(base, index, node)
+        return index
 
     def _comprehension(self, node, frame: Frame, kind: str) -> Value:
         f = Frame(frame, kind="comp")

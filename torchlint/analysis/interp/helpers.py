@@ -394,3 +394,21 @@ def same_iteration(value: Value, loop) -> Value:
             return Seq(value.kind, tuple(same_iteration(v, loop) for v in value.items))
         return Seq(value.kind, None, same_iteration(value.elem, loop))
     return value
+
+
+NO_KEY = object()
+
+
+def dict_key(v: Value):
+    """The Python key a value stands for in a dict: a hashable constant, or a tuple of them
+    (``d["color", 0]``, ``{("disp", 0): x}``); ``NO_KEY`` when it is not known."""
+    if isinstance(v, Const):
+        try:
+            hash(v.value)
+        except TypeError:
+            return NO_KEY
+        return v.value
+    if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None:
+        parts = tuple(dict_key(i) for i in v.items)
+        return NO_KEY if any(p is NO_KEY for p in parts) else parts
+    return NO_KEY

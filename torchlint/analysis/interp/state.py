@@ -175,6 +175,8 @@ class Analysis:
         self.least_trips: dict = {}
         # If statement -> {call context: the truths its test had (True, False, None: unknown)}
         self.branches: dict = {}
+        # Subscript target of ``c[k] = v`` -> [(c's value, whether the context is a function analysed on its own)]
+        self.item_stores: dict = {}
 
     def events(self, node) -> list:
         return self.calls.get(node, [])

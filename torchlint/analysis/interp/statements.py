@@ -21,11 +21,12 @@ from torchlint.analysis.values import (
     join,
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
-from torchlint.analysis.interp.helpers import _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
+from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
 from torchlint.analysis.interp.helpers import previous_iteration, same_iteration
 from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.interp import params
 from torchlint.analysis.interp.data import is_stand_in
+from torchlint.analysis.interp.tensors import subscript_key
 
 
 class Statements:
@@ -179,6 +180,8 @@ class Statements:
 
     def stmt_For(self, stmt: cst.For, frame: Frame) -> bool:
         iterable = self.ip.exprs.eval(stmt.iter, frame)
+        if isinstance(iterable, DictValue) and iterable.complete:  # for key in batch: its keys
+            iterable = Seq("list", tuple(Const(k) for k, _ in iterable.items))
         if _unrollable(stmt, iterable) or (self.ip.constructing and _unrollable(stmt, iterable, any_items=True)):
             # `for block in self.blocks: x = block(x)`: each module in turn, not their join
             self.ip.in_loop += 1
@@ -427,28 +430,51 @@ class Statements:
                 else:
                     base.attrs[name] = join(base.attrs[name], value)
         elif isinstance(target, cst.Subscript):
-            if isinstance(target.value, cst.Name):
-                base = frame.lookup(target.value.value)
-                if isinstance(base, Tensor):
-                    # x[i] = v writes into x in place
-                    if not self.ip.silent:
-                        self.ip.analysis.inplace.setdefault(target, []).append((base, self.ip._known_grad()))
-                    written = value if isinstance(value, Tensor) else \
-                        Tensor(shape=None, requires_grad=False if is_number(value) else None)
-                    frame.vars[target.value.value] = _after_inplace(base, written, self.ip.grad_enabled)
-                if isinstance(base, DictValue) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-                    key = self.ip.exprs.eval(target.slice[0].slice.value, frame)
-                    if isinstance(key, Const):
-                        items = tuple((k, v) for k, v in base.items if k != key.value) + ((key.value, value),)
-                        frame.vars[target.value.value] = DictValue(items, base.complete, base.exact)
-                    else:  # a key torchlint does not know: an entry may be new, or replaced
-                        frame.vars[target.value.value] = DictValue(base.items, base.complete, exact=False)
-                elif isinstance(base, Seq) and base.kind == "list":
-                    frame.vars[target.value.value] = Seq("list", None, join(base.element(), value))
-            else:
-                self.ip.exprs.eval(target.value, frame)
+            self.assign_item(target, value, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, Seq("list", None, UNKNOWN), frame)
+
+    def assign_item(self, target: cst.Subscript, value: Value, frame: Frame):
+        """``c[k] = value``: a tensor written in place, or the new contents of a dict or list held by a name or
+        by an attribute of an object of the file's classes (``self.models["encoder"] = Net()``)."""
+        owner = None
+        if isinstance(target.value, cst.Name):
+            base = frame.lookup(target.value.value)
+        elif isinstance(target.value, cst.Attribute):
+            owner = self.ip.exprs.eval(target.value.value, frame)
+            base = self.ip.objects.getattr(owner, target.value.attr.value)
+        else:  # a[i][j] = v, f()[k] = v: written into an object no name holds here
+            base = self.ip.exprs.eval(target.value, frame)
+            owner = UNKNOWN
+        if not self.ip.silent:  # what was written into, for the aliasing facts (semantic/aliasing.py)
+            generic = bool(self.ip.stack) and self.ip.stack[0][1] is None
+            self.ip.analysis.item_stores.setdefault(target, []).append((base if base is not None else UNKNOWN, generic))
+        if owner is not None and not (isinstance(owner, Instance) and isinstance(base, (DictValue, Seq))):
+            return
+        if isinstance(base, Tensor):
+            # x[i] = v writes into x in place
+            if not self.ip.silent:
+                self.ip.analysis.inplace.setdefault(target, []).append((base, self.ip._known_grad()))
+            written = value if isinstance(value, Tensor) else \
+                Tensor(shape=None, requires_grad=False if is_number(value) else None)
+            frame.vars[target.value.value] = _after_inplace(base, written, self.ip.grad_enabled)
+            return
+        if isinstance(base, DictValue):
+            key = subscript_key(self.ip.exprs.index_of(target, frame))
+            if key is not NO_KEY:
+                new = DictValue(tuple((k, v) for k, v in base.items if k != key) + ((key, value),), base.complete,
+                                base.exact)
+            else:  # some key, perhaps a new one: every value may now be this one
+                new = DictValue(tuple((k, join(v, value)) for k, v in base.items), complete=False, exact=False)
+        elif isinstance(base, Seq) and base.kind == "list":
+            new = Seq("list", None, join(base.element(), value))
+        else:
+            return
+        if owner is None:
+            frame.vars[target.value.value] = new
+        else:
+            name = target.value.attr.value
+            owner.attrs[name] = new if owner in self.ip.constructing else join(owner.attrs[name], new)
 
     def unpack(self, elements, value: Value, frame: Frame):
         targets = [e.value if not isinstance(e, cst.StarredElement) else e for e in elements]
@@ -484,15 +510,27 @@ UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of block
 
 
 def _unrollable(stmt, iterable, any_items: bool = False) -> bool:
-    """A loop over a known list of modules or objects (of anything with ``any_items``: a loop of a constructor,
-    which builds an object's layers once, such as ``for i in range(depth): layers["conv" + str(i)] = ...``),
-    with no else and no way to end an iteration early."""
+    """A loop over a known list of modules or objects, or over a dict's keys or items (of anything with
+    ``any_items``: a loop of a constructor, which builds an object's layers once, such as
+    ``for i in range(depth): layers["conv" + str(i)] = ...``), with no else and no way to end an iteration early."""
     if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
         return False
-    if stmt.orelse is not None or not (any_items or any(isinstance(i, (Instance, TorchObject)) for i in iterable.items)):
+    if stmt.orelse is not None:
+        return False
+    if not (any_items or any(isinstance(i, (Instance, TorchObject)) for i in iterable.items)
+            or all(_key_like(i) for i in iterable.items)):
         return False
     return not ends_early(stmt.body)
 
 
 def _unmark(state: dict, loop) -> dict:
     return {k: same_iteration(v, loop) for k, v in state.items()}
+
+
+def _key_like(v) -> bool:
+    """A dict key as loops over ``d``, ``d.keys()`` or ``d.items()`` give it: a string or a tuple of constants
+    (``("color", 0)``), or a (key, value) pair: each iteration then stores under its own key."""
+    if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None and len(v.items) == 2 and _key_like(v.items[0]):
+        return True
+    return isinstance(v, Const) and (isinstance(v.value, str) or
+                                     isinstance(v.value, tuple) and any(isinstance(p, str) for p in v.value))

@@ -15,7 +15,7 @@ from torchlint.analysis.values import (
     TorchObject,
     Value,
 )
-from torchlint.analysis.interp.helpers import index_tensor
+from torchlint.analysis.interp.helpers import NO_KEY, dict_key, index_tensor
 from torchlint.analysis.interp.state import UNROLL_LIMIT
 
 
@@ -85,10 +85,8 @@ class TensorAccess:
                 return Seq(base.kind, None, base.element())
             return UNKNOWN
         if isinstance(base, DictValue):
-            if len(index) == 1 and index[0][0] == "index" and isinstance(index[0][1], Const):
-                v = base.get(index[0][1].value)
-                return v
-            return UNKNOWN
+            key = subscript_key(index)
+            return UNKNOWN if key is NO_KEY else base.get(key)
         if isinstance(base, TorchObject) and base.qual == "torch.nn.Sequential":
             children = base.attr("children")
             if len(index) == 1 and index[0][0] == "index" and isinstance(index[0][1], Const) and isinstance(children, Seq) \
@@ -124,3 +122,12 @@ class TensorAccess:
         if isinstance(v, DictValue):
             return UNKNOWN
         return UNKNOWN
+
+
+def subscript_key(index: list):
+    """The dict key of a subscript's index: ``d[k]``, or the tuple of ``d[a, b]``; ``NO_KEY`` when unknown."""
+    if not index or any(kind != "index" for kind, _ in index):
+        return NO_KEY
+    if len(index) == 1:
+        return dict_key(index[0][1])
+    return dict_key(Seq("tuple", tuple(v for _, v in index)))
