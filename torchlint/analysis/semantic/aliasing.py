@@ -183,7 +183,24 @@ class _Scan:
         return True
 
 
-def untracked_grad_change(module) -> bool:
+def _into_container(target, analysis) -> bool:
+    """Did every store the interpreter ran at ``target`` (``c[k] = v``) write into a dict or a list? Stores in a
+    function analysed on its own may have an unknown container; at least one store must show it."""
+    from torchlint.analysis.values import DictValue, Seq, UnknownValue
+
+    stores = getattr(analysis, "item_stores", {}).get(target) if analysis is not None else None
+    if not stores:
+        return False
+    seen = False
+    for base, generic in stores:
+        if isinstance(base, (DictValue, Seq)):
+            seen = True
+        elif not (generic and isinstance(base, UnknownValue)):
+            return False
+    return seen
+
+
+def untracked_grad_change(module, analysis=None) -> bool:
     """Does the file change a tensor in place where the interpreter cannot follow it?
 
     Counted: ``t.requires_grad_()`` / ``t.requires_grad = ...`` (unless set to
@@ -191,7 +208,8 @@ def untracked_grad_change(module) -> bool:
     ``t[i] = v`` stores of a non-literal into something that may be a tensor,
     ``setattr(t, "requires_grad", ...)`` and ``out=`` arguments.  A change on a
     plain name that is bound only to freshly built tensors and never aliased is
-    followed by the interpreter and does not count.
+    followed by the interpreter and does not count, nor does a store that the
+    interpreter (``analysis``) saw write into a dict or a list every time it ran.
     """
 
     scan = None
@@ -254,7 +272,8 @@ def untracked_grad_change(module) -> bool:
                     if value is None or _is_literal(value) or _string_index(t) or _through_data(t.value) \
                             or _never_requires_grad(value, get_scan().torch_names):
                         continue
-                    if not get_scan().container(t.value) and not get_scan().foreign(t.value):
+                    if not get_scan().container(t.value) and not get_scan().foreign(t.value) \
+                            and not _into_container(t, analysis):
                         return True
     return False
 

@@ -93,7 +93,7 @@ class SemanticModel:
         """Does the file change a tensor in place where the interpreter cannot follow it?"""
         from torchlint.analysis.semantic.aliasing import untracked_grad_change
 
-        return untracked_grad_change(self.module)
+        return untracked_grad_change(self.module, self.analysis)
 
     @cached_property
     def training_loops(self) -> list:
