@@ -18,7 +18,9 @@ Finds `backward()` (and `torch.autograd.backward`) on a tensor that certainly
 does not require grad: it was computed entirely inside `torch.no_grad()` or
 `torch.inference_mode()`, it went through `.detach()` or `.data`, or it was
 built only from tensors that do not require grad (factories without
-`requires_grad=True`, `torch.from_numpy`, `torch.as_tensor`). For
+`requires_grad=True`, `torch.from_numpy`, `torch.as_tensor`), or by layers
+whose parameters were all frozen (`model.requires_grad_(False)`, or a loop
+`for p in model.parameters(): p.requires_grad = False`) from such tensors. For
 `torch.autograd.backward([a, b])` one such element is enough: PyTorch raises
 "element 1 of tensors does not require grad".
 
@@ -51,7 +53,9 @@ torchlint follows values, not objects, so a change made through another
 name cannot be seen (`y = x; y.requires_grad_()`, `out[0] = w`,
 `buf.add_(w)` through an alias, `p.requires_grad = True` in a loop,
 `setattr(t, "requires_grad", True)`, `out=`). When a file makes such a
-change anywhere, the rule says nothing in that file. A `.grad` tensor is
+change anywhere, the rule says nothing in that file. A frozen module counts
+only where the freeze certainly happens (not inside a branch, loop or `try`
+that may not run it) and in a file that never turns `requires_grad` on again. A `.grad` tensor is
 only trusted not to require grad when the file never asks for
 `create_graph`.
 """

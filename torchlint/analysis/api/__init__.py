@@ -387,6 +387,9 @@ class ModuleClass:
     partial: Optional[Callable] = None  # as Op.partial
 
     def has_params(self, bound: dict) -> Optional[bool]:
+        """Does the layer have parameters that require grad? (None: it depends on an unknown flag.)"""
+        if is_frozen(bound):
+            return False
         if isinstance(self.params, str):
             v = bound.get("self." + self.params)
             return bool(v.value) if isinstance(v, Const) else None
@@ -394,6 +397,15 @@ class ModuleClass:
 
     def key(self) -> str:
         return self.names[0]
+
+
+# A layer whose parameters all have requires_grad off (m.requires_grad_(False), or a loop over m.parameters()
+# turning each off: interp/params.py) carries this attribute set to False.
+FROZEN_ATTR = "_requires_grad"
+
+
+def is_frozen(bound: dict) -> bool:
+    return bound.get("self." + FROZEN_ATTR) == Const(False)
 
 
 # Ops whose backward certainly uses tensors saved in the forward pass (checked

@@ -7,7 +7,7 @@ documentation for each layer.
 from __future__ import annotations
 
 from torchlint.analysis import shapes as S
-from torchlint.analysis.api import Args, module_class, op
+from torchlint.analysis.api import Args, is_frozen, module_class, op
 from torchlint.analysis.shapes import ShapeUnknown
 from torchlint.analysis.values import MANY, Const, Seq, Tensor, TorchObject
 
@@ -24,6 +24,14 @@ def _self(a: Args, name):
 
 
 def _param_out(a: Args, shape) -> Tensor:
+    if is_frozen(a.bound):  # m.requires_grad_(False): what requires grad comes from the input alone
+        inputs = a.tensor_inputs()
+        if a.env.grad_enabled is not False and inputs and not a.unknown_inputs() \
+                and all(t.requires_grad is False for t in inputs):
+            return Tensor(shape=shape, requires_grad=False,
+                          grad_note="computed by a layer whose parameters are frozen (requires_grad off), from "
+                                    "inputs that do not require grad")
+        return Tensor(shape=shape)
     rg = True if a.env.grad_enabled else (False if a.env.grad_enabled is False else None)
     return Tensor(shape=shape, requires_grad=rg, grad_note=f"computed {a.env.grad_off}" if rg is False else None)
 

@@ -259,8 +259,11 @@ class Calls:
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], Const) and isinstance(args[1].value, str):
             return self.ip.objects.getattr(args[0], args[1].value)
         if name == "dict":
-            if not args and kwargs:
+            if not args:  # dict(), dict(a=1)
                 return DictValue(tuple(kwargs.items()))
+            if len(args) == 1 and isinstance(args[0], DictValue):  # a copy, updated by the keywords
+                items = tuple((k, v) for k, v in args[0].items if k not in kwargs) + tuple(kwargs.items())
+                return DictValue(items, args[0].complete, args[0].exact)
             return DictValue((), complete=False)
         if name == "super":
             return UNKNOWN

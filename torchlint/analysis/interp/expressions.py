@@ -24,6 +24,7 @@ from torchlint.analysis.values import (
     join_all,
 )
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, CallEvent, Frame, UNROLL_LIMIT, fold_constants
+from torchlint.analysis.interp import params
 from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
@@ -379,6 +380,12 @@ class Expressions:
             result = self.ip.objects.super_of(args, frame)
         else:
             result = self.ip.calls.call(callee, args, kwargs, node)
+        # m.requires_grad_(False) on a module freezes every parameter of it (interp/params.py)
+        if isinstance(callee, BoundMethod) and callee.name == "requires_grad_" and isinstance(func, cst.Attribute) \
+                and isinstance(callee.receiver, (TorchObject, Instance)) and not star \
+                and (args or list(kwargs.values())) == [Const(False)] and params.can_freeze(self.ip):
+            result = params.freeze(callee.receiver)
+            self.ip.stmts.store_back(func.value, result, frame)
         # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
         if isinstance(callee, BoundMethod) and isinstance(callee.receiver, Tensor) and callee.name.endswith("_") \
                 and not callee.name.startswith("_") and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):

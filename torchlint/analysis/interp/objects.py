@@ -102,6 +102,7 @@ class UserCode:
                     self.ip.grad_enabled = None
         self.ip.active.append(node)
         self.ip.stack.append((fn, site))
+        self.ip.generic += generic
         self.ip.returns.append([])
         self.ip.generator_flags.append(False)
         saved_loops = self.ip.loop_stack
@@ -121,6 +122,7 @@ class UserCode:
                 else:
                     result = join_all(values) if values else UNKNOWN
         finally:
+            self.ip.generic -= generic
             self.ip.returns.pop()
             self.ip.generator_flags.pop()
             self.ip.stack.pop()

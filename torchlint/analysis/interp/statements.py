@@ -156,6 +156,13 @@ class Statements:
         outs = []
         truth = _truth(test)
         self.ip.analysis.branches.setdefault(stmt, {}).setdefault(tuple(n for _, n in self.ip.stack), set()).add(truth)
+        self.ip.conditional += truth is None
+        try:
+            return self._if_branches(stmt, frame, start, truth, outs)
+        finally:
+            self.ip.conditional -= truth is None
+
+    def _if_branches(self, stmt: cst.If, frame: Frame, start: dict, truth, outs: list) -> bool:
         if truth is not False:
             outs.append(self._run_branch(frame, stmt.body, start))
         if truth is not True:
@@ -211,7 +218,28 @@ class Statements:
         def bind(f):
             self.assign(stmt.target, elem, f)
 
-        return self._loop(stmt, frame, bind, may_skip=True, body_runs=not known_empty)
+        live = self._loop(stmt, frame, bind, may_skip=True, body_runs=not known_empty)
+        module = params.freezes_all(stmt)
+        if module is not None and live and params.can_freeze(self.ip):
+            self.store_back(module, params.freeze(self.ip.objects.eval_quiet(module, frame)), frame)
+        return live
+
+    def store_back(self, node, value: Value, frame: Frame):
+        """Rebind what ``node`` names (a name, or an attribute of an object of the file's classes) to ``value``,
+        the same object changed (a frozen module)."""
+        if isinstance(node, cst.Name):
+            if node.value in frame.vars:
+                frame.vars[node.value] = value
+            return
+        owner, name = None, None
+        if isinstance(node, cst.Attribute):
+            owner, name = self.ip.objects.eval_quiet(node.value, frame), node.attr.value
+        elif isinstance(node, cst.Call) and len(node.args) == 2 and not any(a.keyword or a.star for a in node.args) \
+                and self.ip.objects.eval_quiet(node.func, frame) == ModuleRef("builtins.getattr"):
+            owner, key = (self.ip.objects.eval_quiet(a.value, frame) for a in node.args)  # getattr(self, name)
+            name = key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+        if isinstance(owner, Instance) and name in owner.attrs:
+            owner.attrs[name] = value
 
     def stmt_While(self, stmt: cst.While, frame: Frame) -> bool:
         def bind(f):
@@ -229,6 +257,7 @@ class Statements:
         head = dict(frame.vars)
         self.ip.silent += 1
         self.ip.in_loop += 1
+        self.ip.conditional += 1  # how many times the body runs, and how far, is not known
         try:
             for i in range(MAX_LOOP_ITERATIONS):
                 out, breaks, continues = self._loop_body(stmt, frame, head, bind)
@@ -254,6 +283,7 @@ class Statements:
             out, breaks, continues = self._loop_body(stmt, frame, start, bind)
         finally:
             self.ip.in_loop -= 1
+            self.ip.conditional -= 1
         # after the loop, which iteration made a node no longer matters
         out, breaks, continues = (None if out is None else _unmark(out, stmt), [_unmark(b, stmt) for b in breaks],
                                   [_unmark(c, stmt) for c in continues])
@@ -293,6 +323,13 @@ class Statements:
         return out, breaks, continues
 
     def stmt_Try(self, stmt, frame: Frame) -> bool:
+        self.ip.conditional += 1  # the body may stop anywhere; a handler may run or not
+        try:
+            return self._try(stmt, frame)
+        finally:
+            self.ip.conditional -= 1
+
+    def _try(self, stmt, frame: Frame) -> bool:
         start = dict(frame.vars)
         body_out = self._run_branch(frame, stmt.body, start)
         # an exception may come from anywhere in the body
@@ -338,6 +375,13 @@ class Statements:
             self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
+        self.ip.conditional += 1
+        try:
+            return self._match(stmt, frame)
+        finally:
+            self.ip.conditional -= 1
+
+    def _match(self, stmt, frame: Frame) -> bool:
         subject = self.ip.exprs.eval(stmt.subject, frame)
         start = dict(frame.vars)
         outs = []
@@ -447,8 +491,8 @@ class Statements:
             base = self.ip.exprs.eval(target.value, frame)
             owner = UNKNOWN
         if not self.ip.silent:  # what was written into, for the aliasing facts (semantic/aliasing.py)
-            generic = bool(self.ip.stack) and self.ip.stack[0][1] is None
-            self.ip.analysis.item_stores.setdefault(target, []).append((base if base is not None else UNKNOWN, generic))
+            self.ip.analysis.item_stores.setdefault(target, []).append(
+                (base if base is not None else UNKNOWN, self.ip.generic > 0))
         if owner is not None and not (isinstance(owner, Instance) and isinstance(base, (DictValue, Seq))):
             return
         if isinstance(base, Tensor):
