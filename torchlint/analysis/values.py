@@ -220,6 +220,17 @@ class Seq(Value):
 
 
 @dataclass(frozen=True)
+class NDArray(Value):
+    """A NumPy array (interp/arrays.py): its shape, as for tensors, and its dtype kind. Never part of autograd."""
+
+    shape: Shape = None
+    dtype: Optional[str] = None
+
+    def describe(self) -> str:
+        return f"NumPy array of shape {format_shape(self.shape)}"
+
+
+@dataclass(frozen=True)
 class DictValue(Value):
     items: tuple = ()  # ((key, value), ...) with hashable Python keys
     complete: bool = True
@@ -432,6 +443,8 @@ def join(a: Value, b: Value) -> Value:
         if b.items == ():
             return Seq(a.kind, None, a.element())
         return Seq(a.kind, None, join(a.element(), b.element()))
+    if isinstance(a, NDArray) and isinstance(b, NDArray):
+        return NDArray(join_shape(a.shape, b.shape), a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, DictValue) and isinstance(b, DictValue):
         # a key set on one branch only is "maybe present": where the program reads it, it is there (or the
         # read raises KeyError), so its value is the one that branch stored

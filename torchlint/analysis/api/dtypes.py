@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from torchlint.analysis.api import LEGACY_TENSOR_KINDS, Args, dim_of, dtype_kind, legacy_kind, op
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import UNKNOWN, Const, Number, Seq, Tensor, TorchObject
+from torchlint.analysis.values import MANY, UNKNOWN, Const, NDArray, Number, Seq, Tensor, TorchObject
 
 _NOTE = "created by a legacy constructor, which never requires grad"
 
@@ -89,6 +89,8 @@ def _data_shape(v):
         return ()
     if isinstance(v, Number):
         return ()
+    if isinstance(v, NDArray):
+        return v.shape
     if isinstance(v, Seq) and v.items is not None:
         if not v.items:
             return (0,)
@@ -107,6 +109,8 @@ def _legacy(kind):
         if not items:
             return Tensor(shape=(0,), requires_grad=False, dtype=kind or "float", grad_note=_NOTE, leaf=True)
         first = items[0]
+        if len(items) == 1 and isinstance(first, NDArray):  # torch.FloatTensor(a): a copy, converted
+            return Tensor(shape=first.shape, requires_grad=False, dtype=kind or first.dtype, grad_note=_NOTE, leaf=True)
         if len(items) == 1 and isinstance(first, Tensor):
             if kind is not None and first.dtype != kind:
                 # torch.FloatTensor(long_tensor) raises TypeError; with an unknown dtype we cannot tell
@@ -118,7 +122,13 @@ def _legacy(kind):
             # a list, or a tuple holding anything but ints, is data; a tuple of ints may be a torch.Size
             shape = _data_shape(first) if first.kind == "list" or not ints else None
             if shape is None:
-                return Tensor(shape=None, requires_grad=False, dtype=kind or "float", grad_note=_NOTE, leaf=True)
+                # data of unknown elements: its first dim is its length, so two or more make a non-scalar
+                # (a tuple of ints is left alone: it may be a torch.Size)
+                many = first.items is not None and len(first.items) >= 2 and not any(
+                    isinstance(i, Const) and type(i.value) is int or isinstance(i, Number) and i.kind == "int"
+                    for i in first.items)
+                return Tensor(shape=None, numel=MANY if many else None, requires_grad=False, dtype=kind or "float",
+                              grad_note=_NOTE, leaf=True)
             return Tensor(shape=shape, requires_grad=False, dtype=kind or "float", grad_note=_NOTE, leaf=True)
         if all(isinstance(i, Const) and type(i.value) is int or isinstance(i, Number) and i.kind == "int" for i in items):
             return Tensor(shape=tuple(dim_of(i) for i in items), requires_grad=False, dtype=kind or "float",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, dim_of, dtype_kind, module_class, op
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import MANY, UNKNOWN, Const, Number, PyConverted, Seq, Tensor
+from torchlint.analysis.values import MANY, UNKNOWN, Const, NDArray, Number, PyConverted, Seq, Tensor
 
 # ---------------------------------------------------------------------------
 # helpers for rules
@@ -45,7 +45,7 @@ def _literal_shape(v):
         raise ShapeUnknown("not a number")
     if isinstance(v, Number):
         return (), v.kind
-    if isinstance(v, Tensor):
+    if isinstance(v, (Tensor, NDArray)):
         if v.shape is None:
             raise ShapeUnknown("unknown")
         return v.shape, v.dtype
@@ -156,8 +156,17 @@ def r_new_full(a: Args):
 
 
 def r_no_data(a: Args):
-    # torch.as_tensor / from_numpy: shape unknown, does not require grad
-    return Tensor(shape=None, requires_grad=False, grad_note="converted from non-tensor data")
+    # torch.as_tensor / from_numpy: does not require grad; the shape is a NumPy array's, or nested data's
+    data = a["data"]
+    if isinstance(data, NDArray):
+        return Tensor(shape=data.shape, requires_grad=False, dtype=data.dtype, grad_note="converted from a NumPy array")
+    if isinstance(data, Tensor):
+        return Tensor(shape=data.shape, numel=data.numel, dtype=data.dtype)  # as_tensor(t): t itself, grad and all
+    try:
+        shape, kind = _literal_shape(data)
+    except ShapeUnknown:
+        shape, kind = None, None
+    return Tensor(shape=shape, requires_grad=False, dtype=kind, grad_note="converted from non-tensor data")
 
 
 # -- element-wise

@@ -14,6 +14,7 @@ from torchlint.analysis.values import (
     Function,
     Instance,
     ModuleRef,
+    NDArray,
     Number,
     Seq,
     Tensor,
@@ -26,7 +27,7 @@ from torchlint.analysis.values import (
 from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PARSER as ARGUMENT_PARSER
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
 from torchlint.analysis.interp.helpers import _gather
-from torchlint.analysis.interp import params
+from torchlint.analysis.interp import arrays, params
 
 
 class Calls:
@@ -79,6 +80,8 @@ class Calls:
             return self.ip.data.construct(qual, args, kwargs, node)
         if qual.startswith("builtins."):
             return self.call_builtin(qual[len("builtins."):], args, kwargs, node)
+        if qual.startswith("numpy."):
+            return arrays.call(qual[len("numpy."):], args, kwargs)
         if qual.startswith("math."):
             return call_math(qual[len("math."):], args, kwargs)
         if qual in ("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"):
@@ -192,7 +195,7 @@ class Calls:
                 return self.ip.data.length(v)
             if isinstance(v, Seq) and v.items is not None:
                 return Const(len(v.items))
-            if isinstance(v, Tensor) and v.shape:
+            if isinstance(v, (Tensor, NDArray)) and v.shape:
                 d = v.shape[0]
                 return Const(d) if isinstance(d, int) else Number("int")
             return Number("int")
@@ -247,6 +250,8 @@ class Calls:
             v = args[0]
             if isinstance(v, Tensor):
                 return self.torch_call("torch.abs", [v], {}, node)
+            if isinstance(v, NDArray):
+                return v
             return v if is_number(v) else UNKNOWN
         if name in ("max", "min") and len(args) >= 2 and all(is_number(a) for a in args):
             if not kwargs and all(isinstance(a, Const) and isinstance(a.value, (int, float)) for a in args):
@@ -318,6 +323,8 @@ class Calls:
             if name in MODULE_SELF_METHODS:
                 return recv
             return UNKNOWN
+        if isinstance(recv, NDArray):
+            return arrays.method(recv, name, list(args), dict(kwargs))
         if isinstance(recv, DictValue):
             if name == "get" and args and isinstance(args[0], Const):
                 if any(k == args[0].value for k, _ in recv.items):

@@ -13,6 +13,7 @@ from torchlint.analysis.values import (
     Gathered,
     Instance,
     ModuleRef,
+    NDArray,
     Number,
     Seq,
     Tensor,
@@ -23,8 +24,9 @@ from torchlint.analysis.values import (
     join,
     join_all,
 )
-from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, CallEvent, Frame, UNROLL_LIMIT, fold_constants
-from torchlint.analysis.interp import params
+from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, PY_BINOPS as PY_ARITHMETIC, CallEvent, Frame, UNROLL_LIMIT, \
+    fold_constants
+from torchlint.analysis.interp import arrays, params
 from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
@@ -160,6 +162,8 @@ class Expressions:
             if (isinstance(left, Tensor) or is_number(left)) and (isinstance(right, Tensor) or is_number(right)):
                 return self.ip.calls.torch_call(qual, [left, right], {}, node)
             return UNKNOWN
+        if isinstance(left, NDArray) or isinstance(right, NDArray):
+            return arrays.binop(left, right, op_cls is cst.Divide) if op_cls in PY_ARITHMETIC else UNKNOWN
         if isinstance(left, Const) and isinstance(right, Const):
             try:
                 v = fold_constants(op_cls, left.value, right.value)
@@ -204,6 +208,8 @@ class Expressions:
                 return UNKNOWN
         if isinstance(v, Number):
             return Number("bool") if op is cst.Not else v
+        if isinstance(v, NDArray) and op in (cst.Minus, cst.Plus):
+            return v
         return UNKNOWN
 
     def ex_BooleanOperation(self, node, frame):
@@ -305,8 +311,9 @@ class Expressions:
 
     def _comp_values(self, comp_for, frame: Frame, elt):
         iterable = self.eval(comp_for.iter, frame)
-        if isinstance(iterable, Seq) and iterable.items is not None and len(iterable.items) <= UNROLL_LIMIT:
-            elements = list(iterable.items)
+        items = self.ip.tensors.items_of(iterable)  # a list's items, a tensor's or an array's rows
+        if items is not None and len(items) <= UNROLL_LIMIT:
+            elements = list(items)
             known = True
         else:
             elements = [self.ip.tensors.element_of(iterable)]
@@ -360,7 +367,9 @@ class Expressions:
             seq = callee.receiver
             new = None
             if name == "append" and args and not star:
-                new = Seq("list", seq.items + (args[0],)) if seq.items is not None and not self.ip.in_loop and len(seq.items) < UNROLL_LIMIT \
+                # an object's list outlives the call: a loop around any caller may append to it again
+                looping = self.ip.in_loop or (owner is not None and self.ip.outer_loops)
+                new = Seq("list", seq.items + (args[0],)) if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
                     else Seq("list", None, join(seq.element(), args[0]) if seq.items != () else args[0])
             elif name == "extend" and args:
                 new = Seq("list", None, join(seq.element(), self.ip.tensors.element_of(args[0])) if seq.items != () else self.ip.tensors.element_of(args[0]))
@@ -433,6 +442,6 @@ def _none_test(a: Value, b: Value):
         return b.value is None
     if isinstance(b, Tensor) and b.maybe_none:
         return None
-    if isinstance(b, (Tensor, Instance, TorchObject, Seq, DictValue, Function, ClassValue, Number, ModuleRef)):
+    if isinstance(b, (Tensor, NDArray, Instance, TorchObject, Seq, DictValue, Function, ClassValue, Number, ModuleRef)):
         return False
     return None

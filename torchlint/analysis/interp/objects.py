@@ -13,6 +13,7 @@ from torchlint.analysis.values import (
     Gathered,
     Instance,
     ModuleRef,
+    NDArray,
     Number,
     PyConverted,
     Seq,
@@ -23,6 +24,7 @@ from torchlint.analysis.values import (
     Value,
     join_all,
 )
+from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
@@ -108,6 +110,7 @@ class UserCode:
         saved_loops = self.ip.loop_stack
         saved_in_loop = self.ip.in_loop
         self.ip.loop_stack = []
+        self.ip.outer_loops += saved_in_loop
         self.ip.in_loop = 0
         try:
             if isinstance(node, cst.Lambda):
@@ -130,6 +133,7 @@ class UserCode:
             self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved_grad
             self.ip.loop_stack = saved_loops
             self.ip.in_loop = saved_in_loop
+            self.ip.outer_loops -= saved_in_loop
         if key is not None:
             self.ip.memo[key] = (result, recording, context)
         return result
@@ -237,6 +241,8 @@ class UserCode:
             return UNKNOWN
         if isinstance(base, Tensor):
             return self.ip.tensors.tensor_attr(base, name)
+        if isinstance(base, NDArray):
+            return arrays.attr(base, name) if name in ("shape", "ndim", "size", "T") else BoundMethod(base, name)
         if isinstance(base, TorchObject):
             v = base.attr(name, None)
             if name in ("weight", "bias") and api.is_known(base.qual) and (v is None or v in (Const(True), Const(False))):

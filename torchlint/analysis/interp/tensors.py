@@ -8,6 +8,7 @@ from torchlint.analysis.values import (
     Const,
     DictValue,
     Gathered,
+    NDArray,
     Number,
     Seq,
     Sym,
@@ -15,6 +16,7 @@ from torchlint.analysis.values import (
     TorchObject,
     Value,
 )
+from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.helpers import NO_KEY, dict_key, index_tensor
 from torchlint.analysis.interp.state import UNROLL_LIMIT
 
@@ -62,6 +64,16 @@ class TensorAccess:
     def subscript(self, base: Value, index: list, node) -> Value:
         if isinstance(base, Tensor):
             return index_tensor(base, index, self.ip.grad_enabled)
+        if isinstance(base, NDArray):  # NumPy indexes as torch does (basic, one advanced index, masks)
+            if any(kind == "index" and not isinstance(v, (Const, Number, NDArray)) for kind, v in index):
+                return UNKNOWN
+            as_tensor = [(k, Tensor(shape=v.shape, dtype=v.dtype) if isinstance(v, NDArray) else v) for k, v in index]
+            got = index_tensor(Tensor(shape=base.shape, dtype=base.dtype), as_tensor, False)
+            if not isinstance(got, Tensor):
+                return UNKNOWN
+            if got.shape == ():
+                return Number(base.dtype if base.dtype in ("int", "float", "bool") else None)
+            return NDArray(got.shape, base.dtype)
         if isinstance(base, Gathered):
             if len(index) == 1 and index[0][0] == "index" and index[0][1] == Const("loss"):
                 return base.as_loss()
@@ -99,9 +111,11 @@ class TensorAccess:
 
     def items_of(self, v: Value):
         """The elements of ``v`` one by one, when their number is known: a list or tuple's items, the
-        rows of a tensor of known length (up to ``UNROLL_LIMIT``); None otherwise."""
+        rows of a tensor or a NumPy array of known length (up to ``UNROLL_LIMIT``); None otherwise."""
         if isinstance(v, Seq):
             return v.items
+        if isinstance(v, NDArray) and v.shape and isinstance(v.shape[0], int) and v.shape[0] <= UNROLL_LIMIT:
+            return (arrays.element(v),) * v.shape[0]
         if isinstance(v, Tensor) and v.shape and isinstance(v.shape[0], int) and v.shape[0] <= UNROLL_LIMIT:
             return (self.element_of(v),) * v.shape[0]
         return None
@@ -119,8 +133,8 @@ class TensorAccess:
             if v.shape is None:
                 return Tensor(shape=None, requires_grad=v.requires_grad, dtype=v.dtype)
             return UNKNOWN
-        if isinstance(v, DictValue):
-            return UNKNOWN
+        if isinstance(v, NDArray):
+            return arrays.element(v)
         return UNKNOWN
 
 
