@@ -209,6 +209,8 @@ class Seq(Value):
     kind: str = "tuple"  # 'tuple' or 'list'
     items: Optional[tuple] = ()
     elem: Value = UNKNOWN  # join of the items when items is None
+    # the field names of a named tuple (torch.return_types: ``x.max(1).values``), one per item
+    names: tuple = ()
 
     def element(self) -> Value:
         if self.items is None:
@@ -436,7 +438,7 @@ def join(a: Value, b: Value) -> Value:
         return Number(kind=ka if ka == kb else "float" if {ka, kb} <= {"int", "float"} else None, conv=conv)
     if isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind:
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
-            return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)))
+            return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)), names=a.names if a.names == b.names else ())
         # an empty list has no element to join: [] then xs.append(t) in a loop is a list of t
         if a.items == ():
             return Seq(a.kind, None, b.element())

@@ -118,7 +118,7 @@ def _params_require_grad(out: Value) -> Value:
     if isinstance(out, Tensor) and out.requires_grad is None:
         return replace(out, requires_grad=True)
     if isinstance(out, Seq) and out.items is not None:
-        return Seq(out.kind, tuple(_params_require_grad(i) for i in out.items))
+        return Seq(out.kind, tuple(_params_require_grad(i) for i in out.items), names=out.names)
     return out
 
 
@@ -161,7 +161,7 @@ def apply_rule(entry, bound: dict, env: CallEnv) -> Value:
     if isinstance(out, Tensor):
         return _inherit(entry, args, out, env)
     if isinstance(out, Seq) and out.items is not None:
-        return Seq(out.kind, tuple(_inherit(entry, args, i, env) if isinstance(i, Tensor) else i for i in out.items))
+        return Seq(out.kind, tuple(_inherit(entry, args, i, env) if isinstance(i, Tensor) else i for i in out.items), names=out.names)
     return out
 
 

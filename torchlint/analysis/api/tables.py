@@ -228,13 +228,22 @@ def r_reduce_all(a: Args):
     return ()
 
 
+def values_indices(shape) -> Seq:
+    """A (values, indices) named tuple (torch.return_types), its values of ``shape``."""
+    return Seq("tuple", (Tensor(shape=shape), Tensor(shape=shape, dtype="int", requires_grad=False)),
+               names=("values", "indices"))
+
+
 def r_values_indices(a: Args):
-    """max/min/median/mode with a dim: a (values, indices) pair."""
+    """max/min/median/mode with a dim: a (values, indices) pair, whatever the input's shape."""
     t = a.tensor("input")
     if a.is_none("dim"):
         return ()
-    shape = S.reduce_shape(t.shape, a.int("dim"), a.bool("keepdim"))
-    return Seq("tuple", (Tensor(shape=shape), Tensor(shape=shape, dtype="int", requires_grad=False)))
+    try:
+        shape = S.reduce_shape(t.shape, a.int("dim"), a.bool("keepdim"))
+    except ShapeUnknown:
+        shape = None
+    return values_indices(shape)
 
 
 def r_max(a: Args):
@@ -625,12 +634,11 @@ def r_topk(a: Args):
     d = S.norm_dim(a.int("dim"), len(shape))
     k = dim_of(a["k"])
     out = tuple(k if i == d else x for i, x in enumerate(shape))
-    return Seq("tuple", (Tensor(shape=out), Tensor(shape=out, dtype="int", requires_grad=False)))
+    return values_indices(out)
 
 
 def r_sort(a: Args):
-    t = a.tensor("input")
-    return Seq("tuple", (Tensor(shape=t.shape), Tensor(shape=t.shape, dtype="int", requires_grad=False)))
+    return values_indices(a.tensor("input").shape)
 
 
 def r_eigh(a: Args):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from torchlint.analysis.interp.state import UNROLL_LIMIT
 from torchlint.analysis.values import (
     UNKNOWN,
     ClassValue,
@@ -138,8 +139,9 @@ class DataPipelines:
         item = self.item(ds)
         collate = loader.attr("collate_fn")
         if not _is_none(collate):
-            if isinstance(collate, Function):
-                return self.ip.objects.call_user(collate, [Seq("list", None, item)], {})
+            if isinstance(collate, Function):  # a list of the batch's items: their number, when it is known
+                items = Seq("list", (item,) * size) if size is not None and size <= UNROLL_LIMIT else Seq("list", None, item)
+                return self.ip.objects.call_user(collate, [items], {})
             return UNKNOWN
         return collate_default(item, size)
 

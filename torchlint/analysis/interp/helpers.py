@@ -226,7 +226,7 @@ def _gather(out: Value, dp: TorchObject, label_node) -> Value:
                           origin=(note,))
         return out
     if isinstance(out, Seq) and out.items is not None:
-        return Seq(out.kind, tuple(_gather(i, dp, label_node) for i in out.items))
+        return Seq(out.kind, tuple(_gather(i, dp, label_node) for i in out.items), names=out.names)
     if isinstance(out, DictValue):
         return DictValue(tuple((k, _gather(v, dp, label_node)) for k, v in out.items), out.complete, out.exact)
     return UNKNOWN
@@ -354,7 +354,7 @@ def rebase_graphs(value: Value, old: tuple, new: tuple) -> Value:
         return replace(value, graph=graph)
     if isinstance(value, Seq):
         if value.items is not None:
-            return Seq(value.kind, tuple(rebase_graphs(v, old, new) for v in value.items))
+            return Seq(value.kind, tuple(rebase_graphs(v, old, new) for v in value.items), names=value.names)
         return Seq(value.kind, None, rebase_graphs(value.elem, old, new))
     if isinstance(value, DictValue):
         return DictValue(tuple((k, rebase_graphs(v, old, new)) for k, v in value.items), value.complete, value.exact)

@@ -282,6 +282,8 @@ class UserCode:
             if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and _is_classmethod(attr.node):
                 return UserBound(attr, base)
             return attr if attr is not None else UNKNOWN
+        if isinstance(base, Seq) and name in base.names and base.items is not None:
+            return base.items[base.names.index(name)]  # x.max(1).values
         if isinstance(base, (DictValue, Seq, Number, PyConverted, Const)):
             return BoundMethod(base, name)
         return UNKNOWN

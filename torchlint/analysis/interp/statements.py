@@ -511,7 +511,15 @@ class Statements:
             else:  # some key, perhaps a new one: every value may now be this one
                 new = DictValue(tuple((k, join(v, value)) for k, v in base.items), complete=False, exact=False)
         elif isinstance(base, Seq) and base.kind == "list":
-            new = Seq("list", None, join(base.element(), value))
+            index = self.ip.exprs.index_of(target, frame)
+            i = index[0][1] if len(index) == 1 and index[0][0] == "index" else None
+            if isinstance(i, Const) and type(i.value) is int and base.items is not None \
+                    and -len(base.items) <= i.value < len(base.items):  # hx[0] = cell(x, hx[0]): that item only
+                items = list(base.items)
+                items[i.value] = value
+                new = Seq("list", tuple(items))
+            else:
+                new = Seq("list", None, join(base.element(), value))
         else:
             return
         if owner is None:
