@@ -459,6 +459,12 @@ def join(a: Value, b: Value) -> Value:
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef) and _cpu_type(a.qual) == _cpu_type(b.qual):
         # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: one legacy type on two devices
         return ModuleRef(_cpu_type(a.qual))
+    # ``if torch.cuda.device_count() > 1: model = nn.DataParallel(model)``: on one GPU DataParallel runs the module
+    # itself, so the module or its wrapper is the wrapper, whose outputs are gathered when there are several
+    for dp, m in ((a, b), (b, a)):
+        if isinstance(dp, TorchObject) and dp.qual == "torch.nn.DataParallel" and isinstance(m, (Instance, TorchObject)) \
+                and (dp.attr("module") is m or not isinstance(m, Instance) and dp.attr("module") == m):
+            return dp
     if isinstance(a, TorchObject) and isinstance(b, TorchObject) and a.qual == b.qual:
         keys = [k for k, _ in a.attrs]
         return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label)

@@ -237,6 +237,10 @@ class Expressions:
             is_none = _none_test(left, right) if op in (cst.Is, cst.IsNot) else None
             if is_none is not None:
                 result = Const(is_none is (op is cst.Is))
+            elif op in (cst.In, cst.NotIn) and isinstance(right, DictValue) and right.complete \
+                    and dict_key(left) is not NO_KEY:  # `k in d` on a dict whose keys are all known
+                present = any(k == dict_key(left) for k, _ in right.items)
+                result = Const(present is (op is cst.In))
             elif isinstance(left, Tensor) or isinstance(right, Tensor):
                 qual = COMPARE_OPS.get(op)
                 result = self.ip.calls.torch_call(qual, [left, right], {}, node) if qual else Number("bool")
@@ -322,10 +326,15 @@ class Expressions:
         for e in elements:
             sub = Frame(frame, kind="comp")
             self.ip.stmts.assign(comp_for.target, e, sub)
+            truths = []
             for cond in comp_for.ifs:
-                t = _truth(self.eval(cond.test, sub))
-                if t is not True:
-                    known = False
+                truths.append(_truth(self.eval(cond.test, sub)))
+                if truths[-1] is False:
+                    break
+            if False in truths:
+                continue  # a condition known false leaves this element out
+            if None in truths:
+                known = False
             if comp_for.inner_for_in is not None:
                 inner = self._comp_values(comp_for.inner_for_in, sub, elt)
                 if inner is None:

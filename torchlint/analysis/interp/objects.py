@@ -40,6 +40,8 @@ class UserCode:
     def instantiate(self, cls: ClassValue, args, kwargs) -> Value:
         inst = Instance(cls)
         init = self.class_attr(cls, "__init__")
+        if init is None and self.dataclass_fields(cls) is not None:
+            return self.init_dataclass(inst, self.dataclass_fields(cls), args, kwargs)
         if isinstance(init, Function):
             self.ip.constructing.append(inst)
             try:
@@ -47,6 +49,64 @@ class UserCode:
             finally:
                 self.ip.constructing.pop()
         elif init is UNKNOWN and not cls.is_torch_module():
+            return UNKNOWN
+        return inst
+
+    def dataclass_fields(self, cls: ClassValue):
+        """[(name, default value or None, in __init__)] of a ``@dataclass`` class (and its dataclass bases, first),
+        from its annotated class attributes; None when ``cls`` is no dataclass."""
+        if not any(self._is_dataclass(c) for c in cls.mro()):
+            return None
+        fields: dict = {}
+        for c in reversed(cls.mro()):
+            if not self._is_dataclass(c):
+                continue
+            ns = self.ip.class_ns.get(c.node, {})
+            for stmt in c.node.body.body:
+                for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+                        continue
+                    if "ClassVar" in cst.Module([]).code_for_node(small.annotation.annotation):
+                        continue
+                    name, default, init = small.target.value, None, True
+                    if small.value is not None:
+                        default = ns.get(name, UNKNOWN)
+                        v = small.value
+                        if isinstance(v, cst.Call) and _callee_name(v) == "field":  # field(default=..., init=...)
+                            kw = {a.keyword.value: a.value for a in v.args if a.keyword is not None}
+                            init = not (isinstance(kw.get("init"), cst.Name) and kw["init"].value == "False")
+                            default = self.eval_quiet(kw["default"], c.frame) if "default" in kw else \
+                                UNKNOWN if "default_factory" in kw else None
+                    fields[name] = (name, default, init)
+        return list(fields.values())
+
+    def _is_dataclass(self, c: ClassValue) -> bool:
+        for dec in getattr(c.node, "decorators", ()):
+            d = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            v = self.eval_quiet(d, c.frame)
+            if isinstance(v, ModuleRef) and v.qual == "dataclasses.dataclass":
+                return True
+        return False
+
+    def init_dataclass(self, inst: Instance, fields: list, args, kwargs) -> Value:
+        """The ``__init__`` a dataclass gets: its fields in order, by position or keyword, else their defaults."""
+        params = [(n, d) for n, d, init in fields if init]
+        if len(args) > len(params) or set(kwargs) - {n for n, _ in params}:
+            return UNKNOWN  # TypeError
+        for i, (name, default) in enumerate(params):
+            v = args[i] if i < len(args) else kwargs.get(name, default)
+            inst.attrs[name] = UNKNOWN if v is None else v
+        for name, default, init in fields:
+            if not init:
+                inst.attrs[name] = UNKNOWN if default is None else default
+        post = self.class_attr(inst.cls, "__post_init__")
+        if isinstance(post, Function):
+            self.ip.constructing.append(inst)
+            try:
+                self.call_user(post, [inst], {})
+            finally:
+                self.ip.constructing.pop()
+        elif post is not None:
             return UNKNOWN
         return inst
 
@@ -287,3 +347,8 @@ class UserCode:
         if isinstance(base, (DictValue, Seq, Number, PyConverted, Const)):
             return BoundMethod(base, name)
         return UNKNOWN
+
+
+def _callee_name(call: cst.Call) -> str:
+    f = call.func
+    return f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
