@@ -77,8 +77,10 @@ wants is the author's call), or when `torch` is not bound as a module name in
 the file.
 
 ## Known limits
-* Dtypes passed through variables of unknown value, data from NumPy or
-  files, and `torch.as_tensor` are not followed.
+* Dtypes passed through variables of unknown value and data read from
+  files are not followed. NumPy arrays are followed through their common
+  constructors and casts (`np.array`, `np.zeros(..., dtype=)`, `.astype()`)
+  into `torch.from_numpy` and `torch.as_tensor`; anything else is unknown.
 * After a line that always raises, the rest of its block never runs: a second
   such line there is not reported until the first is fixed.
 * `x.requires_grad = True` is followed only when `x` is a plain name.
