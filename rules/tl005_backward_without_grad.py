@@ -61,7 +61,7 @@ only trusted not to require grad when the file never asks for
 """
 
     def check(self, ctx):
-        from torchlint.analysis.sinks import backward_sites, flatten_targets
+        from torchlint.analysis.sinks import backward_sites, decisive_values, flatten_targets
         from torchlint.analysis.values import Tensor
 
         sites = backward_sites(ctx.analysis)
@@ -69,15 +69,16 @@ only trusted not to require grad when the file never asks for
             return
         # Cheap first: a site where some tensor certainly lacks grad.  Only then pay for the file scan.
         if not any(isinstance(t, Tensor) and t.requires_grad is False
-                   for site in sites for v in site.values for t in _flat(v)):
+                   for site in sites for v in decisive_values(site) for t in _flat(v)):
             return
         if ctx.semantic.untracked_grad_change:
             return
         create_graph = "create_graph" in ctx.source
         for site in sites:
-            if site.target is None or not site.values:
+            values = decisive_values(site)
+            if site.target is None or not values:
                 continue
-            tensors = [t for v in site.values for t in flatten_targets(v)]
+            tensors = [t for v in values for t in flatten_targets(v)]
             expr = ctx.short_code(site.target)
             if not tensors or not all(isinstance(t, Tensor) and t.requires_grad is False for t in tensors):
                 # torch.autograd.backward([a, b]) raises as soon as one element lacks grad
@@ -109,18 +110,20 @@ def _element_without_grad(site, create_graph):
     certainly does not require grad in every context."""
     import libcst as cst
 
+    from torchlint.analysis.sinks import decisive_values
     from torchlint.analysis.values import Seq, Tensor
 
     target = site.target
+    values = decisive_values(site)
     if site.kind != "function" or not isinstance(target, (cst.List, cst.Tuple)) or target.lpar:
         return None
     if any(isinstance(el, cst.StarredElement) for el in target.elements):
         return None
     n = len(target.elements)
-    if not all(isinstance(v, Seq) and v.items is not None and len(v.items) == n for v in site.values):
+    if not all(isinstance(v, Seq) and v.items is not None and len(v.items) == n for v in values):
         return None
     for i in range(n):
-        items = [v.items[i] for v in site.values]
+        items = [v.items[i] for v in values]
         if all(isinstance(t, Tensor) and t.requires_grad is False for t in items):
             if create_graph and any(t.grad_note and ".grad" in t.grad_note for t in items):
                 continue

@@ -120,6 +120,26 @@ def _framework_site(call, events) -> "BackwardSite | None":
     return BackwardSite(call, "framework", arg.value, values, _given(_arg(call, 99, "gradient")), events)
 
 
+def from_this_file(event) -> bool:
+    """Whether a call event comes from running the file itself (the module body and the calls it makes),
+    rather than from the analysis of a function on its own with unknown arguments."""
+    return not event.stack or event.stack[0][1] is not None
+
+
+def decisive_values(site: BackwardSite) -> list:
+    """The target's values that decide a "does not require grad" question: the values met when the file runs,
+    when there are any and no context at all has the target require grad; otherwise every context's value.
+
+    A function the file calls is also analysed on its own, with unknown arguments, where the target is
+    often unknown; that does not contradict what the file's own run shows."""
+    run = [v for v, e in zip(site.values, site.events) if from_this_file(e)]
+    if not run or len(run) == len(site.values):
+        return site.values
+    if any(isinstance(t, Tensor) and t.requires_grad for v in site.values for t in flatten_targets(v)):
+        return site.values
+    return run
+
+
 def flatten_targets(value: Value) -> list:
     """The tensors a backward target stands for (a list for torch.autograd.backward)."""
     if isinstance(value, Seq):
