@@ -283,6 +283,8 @@ class TorchObject(Value):
     attrs: tuple = ()  # ((name, value), ...)
     node: Any = field(default=None, compare=False, hash=False)  # where it was built
     label: Optional[str] = field(default=None, compare=False)
+    # the callee whose code is the label when ``label`` is None (its text is made only for a message that needs it)
+    label_node: Any = field(default=None, compare=False, hash=False, repr=False)
 
     def attr(self, name, default=UNKNOWN):
         for k, v in self.attrs:
@@ -467,7 +469,8 @@ def join(a: Value, b: Value) -> Value:
             return dp
     if isinstance(a, TorchObject) and isinstance(b, TorchObject) and a.qual == b.qual:
         keys = [k for k, _ in a.attrs]
-        return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label)
+        return TorchObject(a.qual, tuple((k, join(a.attr(k), b.attr(k))) for k in keys), node=a.node, label=a.label,
+                           label_node=a.label_node)
     return UNKNOWN
 
 

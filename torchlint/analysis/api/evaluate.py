@@ -181,8 +181,9 @@ def call_function(qual: str, args: list, kwargs: dict, env: CallEnv) -> Optional
         try:
             bound = bind(cls.init_sig, args, kwargs)
         except BindError:
-            return TorchObject(qual, (), node=env.node, label=env.label)
-        return TorchObject(qual, tuple(sorted(bound.items())), node=env.node, label=env.label)
+            return TorchObject(qual, (), node=env.node, label=env._label, label_node=env._label_node)
+        return TorchObject(qual, tuple(sorted(bound.items())), node=env.node, label=env._label,
+                           label_node=env._label_node)
     return None
 
 

@@ -414,7 +414,7 @@ class Calls:
                 value = self.call(child, [value], {}, node)
             return value
         env = self.call_env(node=obj.node, site=node, label=None if isinstance(node, cst.Call) else obj.label,
-                            label_node=node.func if isinstance(node, cst.Call) else None)
+                            label_node=node.func if isinstance(node, cst.Call) else obj.label_node)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r
 
