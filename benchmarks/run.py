@@ -242,7 +242,8 @@ def main(argv=None) -> int:
     cpu = stages["cpu"]
     cpu_stages = {"prefilter (read, match)": cpu["read + prefilter"],
                   "parse: ast + site gate": cpu["decode"] + cpu["ast parse"] + cpu["site gate"],
-                  "parse: libcst": cpu["libcst parse"], "interpretation": cpu["interpreter"], "rules": cpu["rules"]}
+                  "parse: libcst": cpu["libcst parse"], "interpretation": cpu["interpreter"],
+                  "interpretation: project pass": cpu.get("project pass", 0.0), "rules": cpu["rules"]}
     result = {
         "path": str(root), "files": len(files), "prefiltered": len(prefiltered_set), "parsed": len(parsed),
         "skipped": len(skipped), "stages": stages, "cpu_per_stage": cpu_stages,

@@ -5,8 +5,11 @@
 
 The stages are the engine's, in its order: the byte prefilter (trigger words,
 :mod:`torchlint.workspace.prefilter`), CPython's ``ast`` parse and the site
-gate (:mod:`torchlint.analysis.sites`), the LibCST parse, the interpreter, and
-each rule's ``check``.  For every rule it counts the files its triggers let
+gate (:mod:`torchlint.analysis.sites`; the engine walks the tree once for the
+gate and its depth guards, so both count as "ast parse"), the LibCST parse, the
+interpreter, its second pass with the project's other modules where a backward
+site is unknown alone (:mod:`torchlint.analysis.project`), and each rule's
+``check``.  For every rule it counts the files its triggers let
 through, the files its sites send on, and the files where it finds something;
 for the files the gate sends on it also counts *which* declared site matched
 (``call:requires_grad_``, ``kw:requires_grad``, ...), so that a site that
@@ -30,7 +33,8 @@ from collections import Counter
 from pathlib import Path
 
 SKIP_DIRS = {".torchlint_cache", ".git", "__pycache__", ".ruff_cache"}
-STAGES = ("read + prefilter", "decode", "ast parse", "site gate", "libcst parse", "interpreter", "rules")
+STAGES = ("read + prefilter", "decode", "ast parse", "site gate", "libcst parse", "interpreter", "project pass",
+          "rules")
 
 
 def python_files(root: Path) -> list:
@@ -58,6 +62,7 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
     import libcst  # noqa: F401  (the import is start-up, not a stage)
 
     from torchlint.analysis.context import FileContext
+    from torchlint.analysis.project import link_for
     try:
         from torchlint.analysis.interp import Interpreter
     except ImportError:  # before the interpreter was split into a package
@@ -136,6 +141,12 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
             t4 = time.process_time()
             analysis = Interpreter(module).run()
             t5 = time.process_time()
+            # the engine's second pass, with the project's other modules, where a backward site is unknown alone
+            link = link_for(str(p))
+            if link is not None and link.needed(module, analysis):
+                analysis = Interpreter(module, project=link).run()
+                count["project pass"] += 1
+            t5b = time.process_time()
         except Exception:  # noqa: BLE001 - a file the engine refuses: not part of the profile
             continue
         ctx = FileContext(src, str(p), module, analysis)
@@ -149,6 +160,7 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         parsed_bytes += len(data)
         cpu["libcst parse"] += t4 - t3
         cpu["interpreter"] += t5 - t4
+        cpu["project pass"] += t5b - t5
 
         def sink(code, found):
             if found:
@@ -182,7 +194,7 @@ def print_tables(res: dict, out=sys.stdout) -> None:
     files_at = {"read + prefilter": c.get("files", 0), "decode": c.get("prefilter", 0),
                 "ast parse": c.get("prefilter", 0), "site gate": c.get("ast", 0),
                 "libcst parse": c.get("libcst", 0), "interpreter": c.get("interpreter", 0),
-                "rules": c.get("interpreter", 0)}
+                "project pass": c.get("project pass", 0), "rules": c.get("interpreter", 0)}
     total = sum(res["cpu"].values()) or 1.0
     for stage, v in res["cpu"].items():
         print(f"| {stage:<20} | {files_at[stage]:>6} | {v:>7.2f} | {v / total:>6.1%} |", file=out)
