@@ -313,3 +313,99 @@ module_class(N + "MultiheadAttention", "embed_dim, num_heads, dropout=0.0, bias=
                        ("nn.MultiheadAttention(8, 2, kdim=5, vdim=7)(q, k, v)",
                         "q = torch.randn(4, 3, 8); k = torch.randn(6, 3, 5); v = torch.randn(6, 3, 7)"),
                        ("nn.MultiheadAttention(8, 2)(q, k, k)", "q = torch.randn(4, 8); k = torch.randn(6, 8)")])
+
+
+# ---------------------------------------------------------------------------
+# more of the long tail: in-place ternaries, functional norms and embedding, grid sampling, searching
+
+
+op("Tensor.addcmul_|Tensor.addcdiv_|Tensor.lerp_|Tensor.clamp_min_|Tensor.clamp_max_", "input, *args, value=1, weight=None",
+   r_same, flow="keeps", dtype="input", group="pointwise",
+   examples=[("x.addcmul_(y, y, value=0.5)", "x = torch.zeros(2, 3); y = torch.ones(3)"),
+             ("x.lerp_(y, 0.5)", "x = torch.zeros(2, 3); y = torch.ones(2, 3)"), ("x.clamp_min_(0.1)", "x = torch.zeros(3)")])
+op("torch.clamp_min|Tensor.clamp_min|torch.clamp_max|Tensor.clamp_max", "input, other", r_same, flow="keeps", group="pointwise",
+   examples=[("torch.clamp_min(x, 1e-6)", "x = torch.randn(2, 3)"), ("x.clamp_max(1.0)", "x = torch.randn(4)")])
+
+
+def r_broadcast_to(a: Args):
+    t = a.tensor("input")
+    size = a.size("size")
+    if t.shape is not None and len(size) >= len(t.shape):
+        lead = len(size) - len(t.shape)
+        return tuple(t.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(size))
+    return size
+
+
+op("torch.broadcast_to|Tensor.broadcast_to", "input, size", r_broadcast_to, flow="broadcast", group="shape",
+   examples=[("torch.broadcast_to(x, (2, 3))", "x = torch.randn(3)"), ("x.broadcast_to((4, -1))", "x = torch.randn(1, 5)")])
+op("torch.baddbmm|Tensor.baddbmm", "input, batch1, batch2, *, beta=1, alpha=1",
+   lambda a: S.broadcast(a.shape("input"), S.matmul(a.shape("batch1"), a.shape("batch2"))), group="linalg",
+   examples=[("torch.baddbmm(b, x, y)", "b = torch.randn(4); x = torch.randn(2, 3, 5); y = torch.randn(2, 5, 4)")])
+op("torch.inverse|Tensor.inverse|torch.linalg.inv", "input, *, out=None", r_same, group="linalg",
+   examples=[("torch.inverse(x)", "x = torch.eye(3) + 0.1"), ("torch.linalg.inv(x)", "x = torch.eye(2).expand(4, 2, 2)")])
+
+
+def r_embedding_f(a: Args):
+    w = a.shape("weight")
+    if len(w) != 2:
+        raise ShapeUnknown("embedding weight")
+    return a.shape("input") + (w[1],)
+
+
+op(F + "embedding", "input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False",
+   r_embedding_f, dtype="float", group="layers",
+   examples=[("F.embedding(i, w)", "i = torch.tensor([[1, 2], [0, 3]]); w = torch.randn(5, 3, requires_grad=True)")])
+op(F + "batch_norm|" + F + "instance_norm|" + F + "group_norm|" + F + "rms_norm|" + F + "local_response_norm",
+   "input, *args, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05, running_mean=None, running_var=None, "
+   "use_input_stats=True, num_groups=None, normalized_shape=None, size=None, alpha=0.0001, beta=0.75, k=1.0",
+   r_same, flow="keeps", group="layers",
+   examples=[("F.batch_norm(x, m, v)", "x = torch.randn(2, 3, 4); m = torch.zeros(3); v = torch.ones(3)"),
+             ("F.instance_norm(x)", "x = torch.randn(2, 3, 4)"), ("F.group_norm(x, 3)", "x = torch.randn(2, 6, 4)"),
+             ("F.rms_norm(x, (4,))", "x = torch.randn(2, 3, 4)"), ("F.local_response_norm(x, 2)", "x = torch.randn(2, 3, 4, 4)")])
+
+
+def r_grid_sample(a: Args):
+    x, g = a.shape("input"), a.shape("grid")
+    if len(x) not in (4, 5) or len(g) != len(x):
+        raise ShapeUnknown("grid_sample ranks")
+    return S.broadcast(x[:1], g[:1]) + (x[1],) + g[1:-1]
+
+
+op(F + "grid_sample", "input, grid, mode='bilinear', padding_mode='zeros', align_corners=None", r_grid_sample,
+   dtype="input", group="layers",
+   examples=[("F.grid_sample(x, g, align_corners=False)", "x = torch.randn(2, 3, 5, 5); g = torch.rand(2, 4, 6, 2) * 2 - 1")])
+
+
+def r_search(a: Args):
+    """searchsorted(sorted, values) / bucketize(input, boundaries): one index per value."""
+    name = "values" if "values" in a.bound else "input"
+    t = a.tensor(name)
+    return Tensor(shape=t.shape, numel=t.numel, dtype="int", requires_grad=False)
+
+
+op("torch.searchsorted", "sorted_sequence, values, *, out_int32=False, right=False, side=None, out=None, sorter=None",
+   r_search, differentiable=False, group="indexing",
+   examples=[("torch.searchsorted(s, v)", "s = torch.tensor([1.0, 3.0, 5.0]); v = torch.tensor([[2.0, 6.0]])")])
+op("torch.bucketize|Tensor.bucketize", "input, boundaries, *, out_int32=False, right=False, out=None", r_search,
+   differentiable=False, group="indexing",
+   examples=[("torch.bucketize(v, s)", "s = torch.tensor([1.0, 3.0, 5.0]); v = torch.randn(2, 3)")])
+
+
+def r_unique(a: Args):
+    a.tensor("input")
+    out = Tensor(shape=(None,) if a.is_none("dim") else None, requires_grad=False)
+    extra = []
+    if a.bool("return_inverse"):
+        t = a.tensor("input")
+        extra.append(Tensor(shape=t.shape if a.is_none("dim") else None, dtype="int", requires_grad=False))
+    if a.bool("return_counts"):
+        extra.append(Tensor(shape=(None,), dtype="int", requires_grad=False))
+    return Seq("tuple", (out,) + tuple(extra)) if extra else out
+
+
+op("torch.unique|Tensor.unique|torch.unique_consecutive|Tensor.unique_consecutive",
+   "input, sorted=True, return_inverse=False, return_counts=False, dim=None", r_unique, differentiable=False,
+   dtype="input", group="indexing")
+op("torch.bincount|Tensor.bincount", "input, weights=None, minlength=0",
+   lambda a: Tensor(shape=(None,), dtype="int" if a.is_none("weights") else None, requires_grad=False),
+   differentiable=False, group="indexing")

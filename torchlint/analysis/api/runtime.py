@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torchlint.analysis.api import Args, dtype_kind, dtype_value, op
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import UNKNOWN, Const, Number, Seq, Tensor, TorchObject
+from torchlint.analysis.values import UNKNOWN, Const, Instance, Number, Seq, Tensor, TorchObject
 
 
 def _number(kind):
@@ -120,3 +120,76 @@ for _name in ("constant_", "zeros_", "ones_", "normal_", "uniform_", "xavier_uni
     _setup = "w = nn.Parameter(torch.empty(3, 2, 3))" if _name == "dirac_" else "w = nn.Parameter(torch.empty(3, 4))"
     op(f"torch.nn.init.{_name}", f"tensor, {_INIT_KW}", r_init, flow="keeps", group="runtime",
        examples=[(f"nn.init.{_name}(w{_arg})", _setup)])
+
+
+# ---------------------------------------------------------------------------
+# more of the long tail: sizes, legacy constructors, wrappers that return their module, gradient clipping
+
+
+def r_size(a: Args):
+    v = a["sizes"]
+    if isinstance(v, Seq) and v.items is not None and len(v.items) == 1 and isinstance(v.items[0], Seq) \
+            and v.items[0].items is not None:
+        return Seq("tuple", v.items[0].items)
+    if isinstance(v, Seq) and v.items == ():
+        return Seq("tuple", ())
+    return UNKNOWN
+
+
+op("torch.Size", "*sizes", r_size, group="runtime", examples=["torch.Size([2, 3])", "torch.Size()"])
+
+
+def r_new(a: Args):
+    """``t.new(...)``: a new leaf of ``t``'s dtype; ``t.new()`` is empty, ``t.new(2, 3)`` of that size (data or
+    a size object: unknown)."""
+    src = a.tensor("input")
+    items = a["args"].items if isinstance(a["args"], Seq) else None
+    if items == ():
+        shape = (0,)
+    elif items and all(isinstance(i, Const) and isinstance(i.value, int) and not isinstance(i.value, bool) for i in items):
+        shape = tuple(i.value for i in items)
+    else:
+        shape = None
+    return Tensor(shape=shape, dtype=src.dtype, requires_grad=False, leaf=True, grad_note="created by .new()")
+
+
+op("Tensor.new", "input, *args, dtype=None, device=None", r_new, differentiable=False, dtype="rule", group="creation",
+   examples=[("x.new(2, 3)", "x = torch.randn(4, requires_grad=True)"), ("x.new()", "x = torch.arange(3)")])
+
+
+def r_same_module(a: Args):
+    m = a["module"]
+    if isinstance(m, (TorchObject, Instance)):
+        return m
+    return UNKNOWN
+
+
+op("torch.nn.utils.weight_norm|torch.nn.utils.spectral_norm|torch.nn.utils.parametrizations.weight_norm|"
+   "torch.nn.utils.parametrizations.spectral_norm|torch.nn.utils.parametrizations.orthogonal|torch.nn.utils.remove_weight_norm|"
+   "torch.nn.utils.remove_spectral_norm",
+   "module, name='weight', *args, dim=0, n_power_iterations=1, eps=1e-12, orthogonal_map=None, use_trivialization=True",
+   r_same_module, group="runtime",
+   examples=[("nn.utils.weight_norm(nn.Linear(3, 4))(x)", "x = torch.randn(2, 3)"),
+             ("nn.utils.parametrizations.spectral_norm(nn.Conv1d(2, 3, 3))(x)", "x = torch.randn(1, 2, 5)")])
+
+
+def r_clip_grad_norm(a: Args):
+    return Tensor(shape=(), dtype="float", requires_grad=False, grad_note="a norm of gradients")
+
+
+op("torch.nn.utils.clip_grad_norm_|torch.nn.utils.get_total_norm", "parameters, max_norm=None, norm_type=2.0, "
+   "error_if_nonfinite=False, foreach=None", r_clip_grad_norm, differentiable=False, group="runtime",
+   examples=[("nn.utils.clip_grad_norm_(m.parameters(), 1.0)", "m = nn.Linear(3, 2); m(torch.randn(4, 3)).sum().backward()")])
+op("torch.nn.utils.clip_grad_value_|torch.testing.assert_close|torch.cuda.manual_seed_all|torch.cuda.manual_seed",
+   "*args, clip_value=None, foreach=None, rtol=None, atol=None, equal_nan=False, check_dtype=True, msg=None",
+   lambda a: Const(None), group="runtime",
+   examples=[("nn.utils.clip_grad_value_(m.parameters(), 1.0)", "m = nn.Linear(3, 2); m(torch.randn(4, 3)).sum().backward()"),
+             ("torch.testing.assert_close(x, x)", "x = torch.randn(2)"), ("torch.cuda.manual_seed_all(0)", "")])
+# process groups and devices that a CPU-only run cannot set up: no example runs here
+op("torch.distributed.barrier|torch.distributed.init_process_group|torch.distributed.destroy_process_group|"
+   "torch.cuda.synchronize|torch.cuda.set_device", "*args, backend=None, init_method=None, world_size=-1, rank=-1, "
+   "timeout=None, group=None, device_ids=None, async_op=False", lambda a: Const(None), group="runtime")
+op("Tensor.data_ptr|Tensor.element_size|Tensor.get_device", "input", lambda a: Number("int"), differentiable=False,
+   group="runtime", examples=[("x.element_size()", "x = torch.randn(2)"), ("x.get_device()", "x = torch.randn(2)")])
+op("torch.nn.init.calculate_gain", "nonlinearity, param=None", lambda a: Number("float"), group="runtime",
+   examples=["nn.init.calculate_gain('relu')"])
