@@ -46,10 +46,11 @@ STRING_ARG_METHODS = {"to", "type"}
 def interpreted() -> set:
     """The torch names the interpreter evaluates outside the API tables (see interp/calls.py)."""
     from torchlint.analysis.interp import state
+    from torchlint.analysis.interp.calls import CHECKPOINTS
     from torchlint.analysis.interp.data import CONSTRUCTORS
 
     names = set(CONSTRUCTORS) | state.NO_GRAD_CONTEXTS | state.ENABLE_GRAD_CONTEXTS | set(state.FUNC_TRANSFORMS) \
-        | state.VJP_FUNCTIONS | set(state.TRANSPARENT_DECORATORS)
+        | state.VJP_FUNCTIONS | set(state.TRANSPARENT_DECORATORS) | CHECKPOINTS
     names |= {  # Calls.call_qual
         "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.Parameter", "torch.nn.parameter.Parameter",
         "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel",

@@ -92,13 +92,18 @@ class Calls:
         if qual in ("torch.nn.parallel.DistributedDataParallel", "torch.nn.DistributedDataParallel",
                     "torch.nn.parallel.distributed.DistributedDataParallel"):
             return args[0] if args else kwargs.get("module", UNKNOWN)
+        if qual in CHECKPOINTS:
+            return self.call_checkpoint(args, kwargs, node)
         if qual in ("torch.nn.Sequential",):
+            named = ()
             if len(args) == 1 and isinstance(args[0], DictValue) and args[0].complete and args[0].exact:
-                args = [v for _, v in args[0].items]  # nn.Sequential(OrderedDict(...)): its modules, in order
+                # nn.Sequential(OrderedDict(...)): its modules, in order, each also an attribute by its name
+                named = tuple((k, v) for k, v in args[0].items if isinstance(k, str) and k != "children")
+                args = [v for _, v in args[0].items]
             # a child torchlint cannot evaluate stays in the chain as Unknown: the layers after it still
             # give what they certainly make (see the partial rules of api/layers.py)
             if not kwargs and all(isinstance(a, (TorchObject, Instance, Function, UnknownValue)) for a in args):
-                return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),))
+                return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),) + named)
             return UNKNOWN
         if qual == "collections.OrderedDict" and not kwargs and len(args) <= 1:
             return _dict_of(args[0] if args else Seq("list", ()))
@@ -269,6 +274,8 @@ class Calls:
             if len(args) == 1 and isinstance(args[0], DictValue):  # a copy, updated by the keywords
                 items = tuple((k, v) for k, v in args[0].items if k not in kwargs) + tuple(kwargs.items())
                 return DictValue(items, args[0].complete, args[0].exact)
+            if len(args) == 1 and isinstance(args[0], Seq) and not kwargs:
+                return _dict_of(args[0])  # dict(pairs)
             return DictValue((), complete=False)
         if name == "super":
             return UNKNOWN
@@ -350,6 +357,27 @@ class Calls:
             return UNKNOWN
         return UNKNOWN
 
+    def call_checkpoint(self, args, kwargs, node) -> Value:
+        """``torch.utils.checkpoint.checkpoint(function, *args, use_reentrant=..., **kwargs)``: what
+        ``function(*args, **kwargs)`` gives. Without ``use_reentrant=False`` (torch's default is the reentrant
+        variant) the outputs require grad only when some tensor argument does: parameters used inside do not
+        count, so a checkpoint of a model on data that does not require grad has outputs that do not."""
+        f = args[0] if args else kwargs.get("function", UNKNOWN)
+        rest = {k: v for k, v in kwargs.items() if k not in CHECKPOINT_OPTIONS}
+        out = self.call(f, list(args[1:]), rest, node)
+        reentrant = kwargs.get("use_reentrant", Const(None))
+        if isinstance(reentrant, Const) and reentrant.value is False:
+            return out
+        tensors = [a for a in list(args[1:]) + list(rest.values()) if isinstance(a, Tensor)]
+        known = all(isinstance(a, (Tensor, Const, Number)) for a in list(args[1:]) + list(rest.values()))
+        if any(t.requires_grad for t in tensors) and self.ip.grad_enabled:
+            rg = True
+        elif known and all(t.requires_grad is False for t in tensors):
+            rg = False
+        else:
+            rg = None
+        return _with_grad(out, rg)
+
     def call_data_parallel(self, args, kwargs, node) -> Value:
         """``nn.parallel.data_parallel(module, inputs, device_ids, output_device, dim, module_kwargs)``: runs
         ``module(*inputs, **module_kwargs)`` on each GPU and gathers the outputs, like ``nn.DataParallel``."""
@@ -417,6 +445,23 @@ class Calls:
                             label_node=node.func if isinstance(node, cst.Call) else obj.label_node)
         r = api.call_module(obj, list(args), dict(kwargs), env)
         return UNKNOWN if r is None else r
+
+
+CHECKPOINTS = {"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint"}
+CHECKPOINT_OPTIONS = {"function", "use_reentrant", "preserve_rng_state", "context_fn", "determinism_check", "debug",
+                      "early_stop"}
+
+
+def _with_grad(out: Value, rg) -> Value:
+    """``out`` (a tensor, or a tuple or list of them) with requires_grad ``rg`` (True, False or None)."""
+    if isinstance(out, Tensor):
+        if rg is False:
+            return out.with_(requires_grad=False, graph=frozenset(), saved=False,
+                             grad_note="returned by a reentrant checkpoint whose inputs do not require grad")
+        return out.with_(requires_grad=rg) if out.requires_grad != rg else out
+    if isinstance(out, Seq) and out.items is not None:
+        return Seq(out.kind, tuple(_with_grad(i, rg) for i in out.items))
+    return out if rg is True or not isinstance(out, Seq) else UNKNOWN
 
 
 # The math module on tensors: each function converts a one-element tensor to a Python number (a
