@@ -8,7 +8,8 @@ from torchlint.analysis.values import Const, MANY, Number, Seq, Tensor, TorchObj
 from torchlint.analysis.api import Args, BindError, CLASSES, CallEnv, FUNCTIONS, METHODS, ModuleClass, _py_dtype, bind, canonical, load, promote
 
 
-def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
+def _inherit(entry, args: Args, result: Tensor, env: CallEnv, params: Optional[bool] = False) -> Tensor:
+    """``params``: whether the entry is a layer with parameters (None: maybe), which are inputs too."""
     inputs = args.tensor_inputs()
     first = inputs[0] if inputs else None
     changes: dict = {}
@@ -22,7 +23,7 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv) -> Tensor:
                 changes["grad_note"] = "the result of a non-differentiable op"
         elif any(t.requires_grad for t in inputs):
             changes["requires_grad"] = True if env.grad_enabled else None
-        elif inputs and all(t.requires_grad is False for t in inputs) and not args.unknown_inputs():
+        elif inputs and all(t.requires_grad is False for t in inputs) and not args.unknown_inputs() and params is False:
             changes["requires_grad"] = False
             notes = [t.grad_note for t in inputs if t.grad_note]
             changes["grad_note"] = notes[0] if notes else "no input requires grad"
@@ -158,10 +159,11 @@ def apply_rule(entry, bound: dict, env: CallEnv) -> Value:
         # every tensor a layer with parameters returns (an RNN's hidden state
         # as much as its output) is computed from those parameters
         out = _params_require_grad(out)
+    params = entry.has_params(bound) if isinstance(entry, ModuleClass) else False
     if isinstance(out, Tensor):
-        return _inherit(entry, args, out, env)
+        return _inherit(entry, args, out, env, params)
     if isinstance(out, Seq) and out.items is not None:
-        return Seq(out.kind, tuple(_inherit(entry, args, i, env) if isinstance(i, Tensor) else i for i in out.items), names=out.names)
+        return Seq(out.kind, tuple(_inherit(entry, args, i, env, params) if isinstance(i, Tensor) else i for i in out.items), names=out.names)
     return out
 
 

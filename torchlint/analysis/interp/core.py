@@ -33,6 +33,8 @@ class Interpreter:
         self.memo: dict = {}
         self.loop_stack: list = []  # [(breaks, continues)]
         self.returns: list = []  # stack of lists of return values
+        self.exit_grads: list = []  # stack of lists of the grad mode at each way out of a function
+        self._sets_grad_mode: Optional[bool] = None
         self.generator_flags: list = []  # stack: did the running function yield?
         self.class_ns: dict = {}  # ClassDef node -> namespace dict
         self.generic_instances: dict = {}
@@ -81,6 +83,17 @@ class Interpreter:
                     break
         return self.analysis
 
+    @property
+    def sets_grad_mode(self) -> bool:
+        """Whether the file switches grad mode with a statement (``torch.set_grad_enabled(False)`` on its own line),
+        which a call torchlint does not follow may run."""
+        if self._sets_grad_mode is None:
+            self._sets_grad_mode = any(
+                isinstance(n.value, cst.Call) and isinstance(n.value.func, (cst.Name, cst.Attribute))
+                and (n.value.func.attr if isinstance(n.value.func, cst.Attribute) else n.value.func).value
+                == "set_grad_enabled" for n in _expression_statements(self.module))
+        return self._sets_grad_mode
+
     def tick(self, n: int = 1):
         self.steps += n
         if self.steps > STEP_BUDGET:
@@ -121,3 +134,16 @@ class Interpreter:
                     self.constructing.pop()
                     self.silent -= 1
         return inst
+
+
+def _expression_statements(module: cst.Module):
+    class Collect(cst.CSTVisitor):
+        def __init__(self):
+            self.found = []
+
+        def visit_Expr(self, node: cst.Expr):
+            self.found.append(node)
+
+    c = Collect()
+    module.visit(c)
+    return c.found

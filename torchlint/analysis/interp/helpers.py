@@ -29,6 +29,44 @@ from torchlint.analysis.cstwalk import short_code as _short_code
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, NO_GRAD_CONTEXTS
 
 
+# The grad mode is interpreter state, but which mode holds after a branch depends on the path, as for a
+# variable: `if c: torch.set_grad_enabled(False)` leaves it unknown.  It travels with the variables of a path
+# under this key (no identifier can clash with it), so that branch joins, loop fixed points and widening treat
+# it like any other value.
+GRAD_KEY = "<grad mode>"
+
+
+def grad_state(ip) -> tuple:
+    return ip.grad_enabled, ip.grad_off, ip.grad_assumed
+
+
+def set_grad_state(ip, state: tuple):
+    ip.grad_enabled, ip.grad_off, ip.grad_assumed = state
+
+
+def join_grad_states(states: list) -> tuple:
+    first = states[0]
+    if all(s == first for s in states):
+        return first
+    return None, None, any(s[2] for s in states)
+
+
+def grad_into(ip, vars_: dict):
+    """Record the current grad mode with a path's variables."""
+    vars_[GRAD_KEY] = Const(grad_state(ip))
+
+
+def grad_from(ip, vars_: dict, pop: bool = True):
+    """Take the grad mode a path's variables carry (unknown when paths disagreed)."""
+    v = vars_.pop(GRAD_KEY, None) if pop else vars_.get(GRAD_KEY)
+    if v is None:
+        return
+    if isinstance(v, Const) and isinstance(v.value, tuple):
+        set_grad_state(ip, v.value)
+    else:
+        ip.grad_enabled, ip.grad_off = None, None
+
+
 def join_vars(states: list, head: bool = False) -> dict:
     """Join environments; at a loop ``head``, None before the loop and a tensor after it is a tensor that
     may be None (see :func:`join_head`)."""

@@ -28,7 +28,7 @@ from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
-from torchlint.analysis.interp.helpers import _is_classmethod
+from torchlint.analysis.interp.helpers import _is_classmethod, grad_state, join_grad_states, set_grad_state
 
 
 class UserCode:
@@ -129,9 +129,10 @@ class UserCode:
         node = fn.node
         if self.ip.project is not None and self.ip.project.entering(fn, self.ip):  # a function of another module
             return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
-        if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic):
-            return UNKNOWN
-        if self.ip.budget_spent and not generic:
+        if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic) or \
+                (self.ip.budget_spent and not generic):
+            if self.ip.sets_grad_mode:  # the call not followed may switch grad mode
+                self.ip.grad_enabled, self.ip.grad_off = None, None
             return UNKNOWN
         try:
             key = None if fresh else (id(node), id(fn.frame), tuple(args), tuple(sorted(kwargs.items())),
@@ -142,18 +143,22 @@ class UserCode:
         recording = not self.ip.silent
         context = tuple(n for _, n in self.ip.stack) + (site,)
         if key is not None and key in self.ip.memo:
-            value, recorded, first_context = self.ip.memo[key]
+            value, recorded, first_context, exit_grad = self.ip.memo[key]
             if recorded or not recording:
+                if exit_grad is not None:
+                    set_grad_state(self.ip, exit_grad)
                 return rebase_graphs(value, first_context, context)
         frame = Frame(fn.frame, kind="function")
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN
         saved_grad = self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed
+        decorated = False  # a grad-mode decorator sets the caller's mode back on return
         if isinstance(node, cst.FunctionDef):
             for dec in node.decorators:
                 ctx = self.eval_quiet(dec.decorator, fn.frame)
                 mode = _grad_mode_of(ctx)
                 if mode is not None:
+                    decorated = True
                     self.ip.grad_assumed = False
                 if mode is False:
                     self.ip.grad_enabled = False
@@ -166,6 +171,7 @@ class UserCode:
         self.ip.stack.append((fn, site))
         self.ip.generic += generic
         self.ip.returns.append([])
+        self.ip.exit_grads.append([])
         self.ip.generator_flags.append(False)
         saved_loops = self.ip.loop_stack
         saved_in_loop = self.ip.in_loop
@@ -180,6 +186,7 @@ class UserCode:
                 values = self.ip.returns[-1]
                 if falls_off:
                     values = values + [Const(None)]
+                    self.ip.exit_grads[-1].append(grad_state(self.ip))
                 if self.ip.generator_flags[-1]:
                     result = UNKNOWN
                 else:
@@ -187,6 +194,8 @@ class UserCode:
         finally:
             self.ip.generic -= generic
             self.ip.returns.pop()
+            exits = self.ip.exit_grads.pop()
+            generator = self.ip.generator_flags[-1]
             self.ip.generator_flags.pop()
             self.ip.stack.pop()
             self.ip.active.pop()
@@ -194,8 +203,14 @@ class UserCode:
             self.ip.loop_stack = saved_loops
             self.ip.in_loop = saved_in_loop
             self.ip.outer_loops -= saved_in_loop
+        # torch.set_grad_enabled(False) as a statement outlives the function that runs it (torch's grad mode
+        # is global): the caller goes on in the mode the function returns in
+        exit_grad = None
+        if exits and not decorated and not generator and isinstance(node, cst.FunctionDef):
+            exit_grad = join_grad_states(exits)
+            set_grad_state(self.ip, exit_grad)
         if key is not None:
-            self.ip.memo[key] = (result, recording, context)
+            self.ip.memo[key] = (result, recording, context, exit_grad)
         return result
 
     def eval_quiet(self, node, frame):

@@ -21,7 +21,9 @@ from torchlint.analysis.values import (
     join,
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
-from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of, _truth, join_vars, vars_equal, widen
+from torchlint.analysis.interp.helpers import GRAD_KEY
+from torchlint.analysis.interp.helpers import (NO_KEY, _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of,
+                                               _truth, grad_from, grad_into, grad_state, join_vars, vars_equal, widen)
 from torchlint.analysis.interp.helpers import previous_iteration, same_iteration
 from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.interp import params
@@ -87,6 +89,7 @@ class Statements:
                 self.ip.analysis.returns.setdefault(s, []).append(value)
             if self.ip.returns:
                 self.ip.returns[-1].append(value)
+                self.ip.exit_grads[-1].append(grad_state(self.ip))
             return False
         elif isinstance(s, cst.Raise):
             if self.ip.probe is not None:
@@ -96,10 +99,12 @@ class Statements:
             return False
         elif isinstance(s, cst.Break):
             if self.ip.loop_stack:
+                grad_into(self.ip, frame.vars)
                 self.ip.loop_stack[-1][0].append(dict(frame.vars))
             return False
         elif isinstance(s, cst.Continue):
             if self.ip.loop_stack:
+                grad_into(self.ip, frame.vars)
                 self.ip.loop_stack[-1][1].append(dict(frame.vars))
             return False
         elif isinstance(s, cst.Import):
@@ -142,16 +147,19 @@ class Statements:
     def _run_branch(self, frame: Frame, body, start: dict) -> Optional[dict]:
         saved = frame.vars
         frame.vars = dict(start)
+        grad_from(self.ip, start, pop=False)
         try:
             live = self.exec_block(body, frame)
             return frame.vars if live else None
         finally:
             out_vars = frame.vars
+            grad_into(self.ip, out_vars)
             frame.vars = saved
             self._last_vars = out_vars
 
     def stmt_If(self, stmt: cst.If, frame: Frame) -> bool:
         test = self.ip.exprs.eval(stmt.test, frame)
+        grad_into(self.ip, frame.vars)
         start = frame.vars
         outs = []
         truth = _truth(test)
@@ -171,7 +179,9 @@ class Statements:
             elif isinstance(stmt.orelse, cst.If):
                 saved = frame.vars
                 frame.vars = dict(start)
+                grad_from(self.ip, start, pop=False)
                 live = self.stmt_If(stmt.orelse, frame)
+                grad_into(self.ip, frame.vars)
                 outs.append(frame.vars if live else None)
                 frame.vars = saved
             else:
@@ -181,8 +191,10 @@ class Statements:
     def _merge(self, frame: Frame, outs: list) -> bool:
         live = [o for o in outs if o is not None]
         if not live:
+            frame.vars.pop(GRAD_KEY, None)
             return False
         frame.vars = join_vars(live)
+        grad_from(self.ip, frame.vars)
         return True
 
     def stmt_For(self, stmt: cst.For, frame: Frame) -> bool:
@@ -254,6 +266,7 @@ class Statements:
             if stmt.orelse is not None:
                 return self.exec_block(stmt.orelse.body, frame)
             return True
+        grad_into(self.ip, frame.vars)
         head = dict(frame.vars)
         self.ip.silent += 1
         self.ip.in_loop += 1
@@ -291,12 +304,16 @@ class Statements:
         exits += [o for o in [out] + continues if o is not None and may_skip]
         if stmt.orelse is not None and exits:
             frame.vars = join_vars(exits)
+            grad_from(self.ip, frame.vars, pop=False)
             live = self.exec_block(stmt.orelse.body, frame)
+            grad_into(self.ip, frame.vars)
             exits = [frame.vars] if live else []
         exits += breaks
         if not exits:
+            frame.vars.pop(GRAD_KEY, None)
             return False
         frame.vars = join_vars(exits)
+        grad_from(self.ip, frame.vars)
         return True
 
     def _made_in(self, loop) -> set:
@@ -313,9 +330,11 @@ class Statements:
         self.ip.loop_stack.append((breaks, continues))
         saved = frame.vars
         frame.vars = dict(head)
+        grad_from(self.ip, head, pop=False)
         try:
             bind(frame)
             live = self.exec_block(stmt.body, frame)
+            grad_into(self.ip, frame.vars)
             out = frame.vars if live else None
         finally:
             frame.vars = saved
@@ -330,6 +349,7 @@ class Statements:
             self.ip.conditional -= 1
 
     def _try(self, stmt, frame: Frame) -> bool:
+        grad_into(self.ip, frame.vars)
         start = dict(frame.vars)
         body_out = self._run_branch(frame, stmt.body, start)
         # an exception may come from anywhere in the body
@@ -349,20 +369,22 @@ class Statements:
         if stmt.finalbody is not None:
             f_start = join_vars(live) if live else dict(mid)
             f_out = self._run_branch(frame, stmt.finalbody.body, f_start)
-            if f_out is None:
-                return False
-            if not live:
+            if f_out is None or not live:
+                frame.vars.pop(GRAD_KEY, None)
                 return False
             frame.vars = f_out
+            grad_from(self.ip, frame.vars)
             return True
         return self._merge(frame, outs)
 
     def stmt_With(self, stmt: cst.With, frame: Frame) -> bool:
         saved = self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed
+        restores = False
         for item in stmt.items:
             ctx = self.ip.exprs.eval(item.item, frame)
             mode = _grad_mode_of(ctx)
             if mode is not None:
+                restores = True
                 self.ip.grad_enabled = mode if mode != "unknown" else None
                 self.ip.grad_assumed = False
                 if mode is False:
@@ -372,7 +394,8 @@ class Statements:
         try:
             return self.exec_block(stmt.body, frame)
         finally:
-            self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
+            if restores:  # on exit a grad-mode context manager sets back the mode it found
+                self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
         self.ip.conditional += 1
@@ -383,6 +406,7 @@ class Statements:
 
     def _match(self, stmt, frame: Frame) -> bool:
         subject = self.ip.exprs.eval(stmt.subject, frame)
+        grad_into(self.ip, frame.vars)
         start = dict(frame.vars)
         outs = []
         irrefutable = False
