@@ -391,11 +391,19 @@ class Statements:
                     self.ip.grad_off = f"under {_grad_off_label(ctx)}"
             if item.asname is not None:
                 self.assign(item.asname.name, UNKNOWN, frame)
+        if restores:
+            returns = self.ip.exit_grads[-1] if self.ip.exit_grads else []
+            marks = len(returns), [(len(b), len(c)) for b, c in self.ip.loop_stack]
         try:
             return self.exec_block(stmt.body, frame)
         finally:
             if restores:  # on exit a grad-mode context manager sets back the mode it found
                 self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
+                # a return, break or continue inside the block leaves it too
+                returns[marks[0]:] = [saved] * (len(returns) - marks[0])
+                for (breaks, continues), (nb, nc) in zip(self.ip.loop_stack, marks[1]):
+                    for jumped in breaks[nb:] + continues[nc:]:
+                        jumped[GRAD_KEY] = Const(saved)
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
         self.ip.conditional += 1
