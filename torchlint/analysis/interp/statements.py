@@ -351,6 +351,7 @@ class Statements:
     def _try(self, stmt, frame: Frame) -> bool:
         grad_into(self.ip, frame.vars)
         start = dict(frame.vars)
+        marks = self._jump_marks()
         body_out = self._run_branch(frame, stmt.body, start)
         # an exception may come from anywhere in the body
         mid = join_vars([v for v in (start, body_out, getattr(self, "_last_vars", None)) if v is not None])
@@ -369,6 +370,10 @@ class Statements:
         if stmt.finalbody is not None:
             f_start = join_vars(live) if live else dict(mid)
             f_out = self._run_branch(frame, stmt.finalbody.body, f_start)
+            after = self._last_vars.get(GRAD_KEY)
+            if after != f_start.get(GRAD_KEY):  # a return or break in the try runs the finally first
+                self._rewrite_jumps(marks, after.value if isinstance(after, Const) and isinstance(after.value, tuple)
+                                    else (None, None, self.ip.grad_assumed))
             if f_out is None or not live:
                 frame.vars.pop(GRAD_KEY, None)
                 return False
@@ -391,19 +396,27 @@ class Statements:
                     self.ip.grad_off = f"under {_grad_off_label(ctx)}"
             if item.asname is not None:
                 self.assign(item.asname.name, UNKNOWN, frame)
-        if restores:
-            returns = self.ip.exit_grads[-1] if self.ip.exit_grads else []
-            marks = len(returns), [(len(b), len(c)) for b, c in self.ip.loop_stack]
+        marks = self._jump_marks()
         try:
             return self.exec_block(stmt.body, frame)
         finally:
             if restores:  # on exit a grad-mode context manager sets back the mode it found
                 self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved
-                # a return, break or continue inside the block leaves it too
-                returns[marks[0]:] = [saved] * (len(returns) - marks[0])
-                for (breaks, continues), (nb, nc) in zip(self.ip.loop_stack, marks[1]):
-                    for jumped in breaks[nb:] + continues[nc:]:
-                        jumped[GRAD_KEY] = Const(saved)
+                self._rewrite_jumps(marks, saved)  # a return, break or continue inside the block leaves it too
+
+    def _jump_marks(self):
+        """How many returns, breaks and continues of the current function are recorded so far."""
+        returns = self.ip.exit_grads[-1] if self.ip.exit_grads else []
+        return returns, len(returns), [(len(b), len(c)) for b, c in self.ip.loop_stack]
+
+    def _rewrite_jumps(self, marks, state: tuple):
+        """The grad mode in which the returns, breaks and continues recorded since ``marks`` leave the
+        statement: a grad-mode with-block and a finally clause run on the way out."""
+        returns, n, loops = marks
+        returns[n:] = [state] * (len(returns) - n)
+        for (breaks, continues), (nb, nc) in zip(self.ip.loop_stack, loops):
+            for jumped in breaks[nb:] + continues[nc:]:
+                jumped[GRAD_KEY] = Const(state)
 
     def stmt_Match(self, stmt, frame: Frame) -> bool:
         self.ip.conditional += 1
