@@ -297,6 +297,15 @@ class TorchObject(Value):
 
 
 @dataclass(frozen=True)
+class Partial(Value):
+    """``functools.partial(func, *args, **kwargs)``: calling it calls ``func`` with these arguments first."""
+
+    func: Value
+    args: tuple = ()
+    kwargs: tuple = ()  # ((name, value), ...)
+
+
+@dataclass(frozen=True)
 class BoundMethod(Value):
     """``receiver.name`` where receiver is a tensor or a torch object."""
 

@@ -16,6 +16,7 @@ from torchlint.analysis.values import (
     ModuleRef,
     NDArray,
     Number,
+    Partial,
     Seq,
     Tensor,
     TorchObject,
@@ -54,6 +55,8 @@ class Calls:
                 return self.call(resolved, args, kwargs, node) if not isinstance(resolved, ModuleRef) \
                     else self.call_qual(resolved.qual, args, kwargs, node)
             return self.call_qual(callee.qual, args, kwargs, node)
+        if isinstance(callee, Partial):
+            return self.call(callee.func, list(callee.args) + list(args), {**dict(callee.kwargs), **kwargs}, node)
         if isinstance(callee, BoundMethod):
             return self.call_bound(callee, args, kwargs, node)
         if isinstance(callee, TorchObject):
@@ -105,6 +108,8 @@ class Calls:
             if not kwargs and all(isinstance(a, (TorchObject, Instance, Function, UnknownValue)) for a in args):
                 return TorchObject("torch.nn.Sequential", (("children", Seq("tuple", tuple(args))),) + named)
             return UNKNOWN
+        if qual == "functools.partial" and args and not isinstance(args[0], UnknownValue):
+            return Partial(args[0], tuple(args[1:]), tuple(kwargs.items()))
         if qual == "collections.OrderedDict" and not kwargs and len(args) <= 1:
             return _dict_of(args[0] if args else Seq("list", ()))
         if qual in ("torch.nn.ModuleList",):
