@@ -19,6 +19,7 @@ from torchlint.analysis.values import (
     Value,
     is_number,
     join,
+    join_head,
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
 from torchlint.analysis.interp.helpers import GRAD_KEY
@@ -517,7 +518,10 @@ class Statements:
                 elif base in self.ip.constructing or name not in base.attrs:
                     base.attrs[name] = value
                 else:
-                    base.attrs[name] = join(base.attrs[name], value)
+                    # an attribute is every value stored in it; one that __init__ sets to None and a method
+                    # to a tensor (`self.outputs = None`, later `self.outputs = model(x)`) is a tensor that may
+                    # be None, not Unknown
+                    base.attrs[name] = join_head(base.attrs[name], value)
         elif isinstance(target, cst.Subscript):
             self.assign_item(target, value, frame)
         elif isinstance(target, cst.StarredElement):
