@@ -575,7 +575,8 @@ class Statements:
             frame.vars[target.value.value] = new
         else:
             name = target.value.attr.value
-            owner.attrs[name] = new if owner in self.ip.constructing else join(owner.attrs[name], new)
+            # (base may be the class's attribute: self.d[k] = v on a class-level dict has no instance value yet)
+            owner.attrs[name] = new if owner in self.ip.constructing else join(owner.attrs.get(name, base), new)
 
     def unpack(self, elements, value: Value, frame: Frame):
         targets = [e.value if not isinstance(e, cst.StarredElement) else e for e in elements]
