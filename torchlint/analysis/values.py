@@ -211,6 +211,7 @@ class Seq(Value):
     elem: Value = UNKNOWN  # join of the items when items is None
     # the field names of a named tuple (torch.return_types: ``x.max(1).values``), one per item
     names: tuple = ()
+    params: bool = False  # an nn.ParameterList: a plain tensor put in it becomes a Parameter
 
     def element(self) -> Value:
         if self.items is None:
@@ -219,6 +220,15 @@ class Seq(Value):
 
     def describe(self) -> str:
         return self.kind
+
+
+def as_parameter(v: Value) -> Value:
+    """What ``nn.ParameterList`` keeps of a value put in it: a tensor that is not a Parameter becomes one (a leaf
+    that requires grad), a Parameter stays itself.  Which tensors are Parameters is not tracked, so a tensor that
+    does not require grad may come out either way."""
+    if not isinstance(v, Tensor):
+        return v
+    return replace(v, requires_grad=True if v.requires_grad else None, leaf=True, grad_note=None, graph=frozenset())
 
 
 @dataclass(frozen=True)
@@ -448,14 +458,16 @@ def join(a: Value, b: Value) -> Value:
         conv = a.conv if isinstance(a, Number) and isinstance(b, Number) and a.conv == b.conv else None
         return Number(kind=ka if ka == kb else "float" if {ka, kb} <= {"int", "float"} else None, conv=conv)
     if isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind:
+        params = a.params or b.params
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
-            return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)), names=a.names if a.names == b.names else ())
+            return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)), names=a.names if a.names == b.names else (),
+                       params=params)
         # an empty list has no element to join: [] then xs.append(t) in a loop is a list of t
         if a.items == ():
-            return Seq(a.kind, None, b.element())
+            return Seq(a.kind, None, b.element(), params=params)
         if b.items == ():
-            return Seq(a.kind, None, a.element())
-        return Seq(a.kind, None, join(a.element(), b.element()))
+            return Seq(a.kind, None, a.element(), params=params)
+        return Seq(a.kind, None, join(a.element(), b.element()), params=params)
     if isinstance(a, NDArray) and isinstance(b, NDArray):
         return NDArray(join_shape(a.shape, b.shape), a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, DictValue) and isinstance(b, DictValue):

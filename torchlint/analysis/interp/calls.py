@@ -23,6 +23,7 @@ from torchlint.analysis.values import (
     UnknownValue,
     UserBound,
     Value,
+    as_parameter,
     is_number,
 )
 from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PARSER as ARGUMENT_PARSER
@@ -112,8 +113,22 @@ class Calls:
             return Partial(args[0], tuple(args[1:]), tuple(kwargs.items()))
         if qual == "collections.OrderedDict" and not kwargs and len(args) <= 1:
             return _dict_of(args[0] if args else Seq("list", ()))
-        if qual in ("torch.nn.ModuleList",):
-            return args[0] if args and isinstance(args[0], Seq) else Seq("list", ())
+        if qual in ("torch.nn.ModuleList", "torch.nn.ParameterList"):
+            params = qual == "torch.nn.ParameterList"
+            src = args[0] if args else kwargs.get("values" if params else "modules")
+            if src is None:
+                return Seq("list", (), params=params)
+            if not isinstance(src, Seq):
+                return Seq("list", None, UNKNOWN, params=params)
+            convert = as_parameter if params else (lambda v: v)
+            if src.items is None:
+                return Seq("list", None, convert(src.elem), params=params)
+            return Seq("list", tuple(convert(v) for v in src.items), params=params)
+        if qual == "torch.nn.ModuleDict":
+            src = args[0] if args else kwargs.get("modules")
+            if src is None:
+                return DictValue((), complete=True)
+            return src if isinstance(src, DictValue) else UNKNOWN
         if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             data = args[0] if args else kwargs.get("data", UNKNOWN)
             rg = kwargs.get("requires_grad", args[1] if len(args) > 1 else Const(True))
@@ -351,6 +366,8 @@ class Calls:
             if name == "items":
                 if recv.complete:
                     return Seq("list", tuple(Seq("tuple", (Const(k), v)) for k, v in recv.items))
+            if name == "keys" and recv.complete:
+                return Seq("list", tuple(Const(k) for k, _ in recv.items))
             return UNKNOWN
         if isinstance(recv, Seq):
             if name in ("index", "count"):

@@ -20,6 +20,7 @@ from torchlint.analysis.values import (
     TorchObject,
     UnknownValue,
     Value,
+    as_parameter,
     is_number,
     join,
     join_all,
@@ -303,9 +304,18 @@ class Expressions:
 
     def _comprehension(self, node, frame: Frame, kind: str) -> Value:
         f = Frame(frame, kind="comp")
-        values = self._comp_values(node.for_in, f, node.elt if kind != "dict" else None)
+        values = self._comp_values(node.for_in, f, node.elt if kind != "dict" else (node.key, node.value))
         if kind == "dict":
-            return DictValue((), complete=False)
+            # {name: nn.Linear(8, 1) for name in tasks} over a known list of names: a dict of known keys
+            if values is None or not values[1] or not all(isinstance(k, Const) for k, _ in values[0]):
+                return DictValue((), complete=False)
+            out: dict = {}
+            for k, v in values[0]:
+                try:
+                    out[k.value] = v
+                except TypeError:
+                    return DictValue((), complete=False)
+            return DictValue(tuple(out.items()), complete=True)
         if values is None:
             return Seq(kind, None, UNKNOWN)
         items, known = values
@@ -342,6 +352,8 @@ class Expressions:
                 items, inner_known = inner
                 out.extend(items)
                 known = known and inner_known
+            elif isinstance(elt, tuple):  # a dict comprehension's key and value
+                out.append((self.eval(elt[0], sub), self.eval(elt[1], sub)))
             elif elt is not None:
                 out.append(self.eval(elt, sub))
         return out, known
@@ -375,13 +387,17 @@ class Expressions:
             name = func.attr.value
             seq = callee.receiver
             new = None
+            keep = as_parameter if seq.params else (lambda v: v)  # what an nn.ParameterList makes of a value
             if name == "append" and args and not star:
+                item = keep(args[0])
                 # an object's list outlives the call: a loop around any caller may append to it again
                 looping = self.ip.in_loop or (owner is not None and self.ip.outer_loops)
-                new = Seq("list", seq.items + (args[0],)) if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
-                    else Seq("list", None, join(seq.element(), args[0]) if seq.items != () else args[0])
+                new = Seq("list", seq.items + (item,), params=seq.params) \
+                    if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
+                    else Seq("list", None, join(seq.element(), item) if seq.items != () else item, params=seq.params)
             elif name == "extend" and args:
-                new = Seq("list", None, join(seq.element(), self.ip.tensors.element_of(args[0])) if seq.items != () else self.ip.tensors.element_of(args[0]))
+                item = keep(self.ip.tensors.element_of(args[0]))
+                new = Seq("list", None, join(seq.element(), item) if seq.items != () else item, params=seq.params)
             if new is not None:
                 if owner is not None:
                     owner.attrs[func.value.attr.value] = new

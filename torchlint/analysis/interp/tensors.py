@@ -15,6 +15,7 @@ from torchlint.analysis.values import (
     Tensor,
     TorchObject,
     Value,
+    join_all,
 )
 from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.helpers import NO_KEY, dict_key, index_tensor
@@ -98,7 +99,12 @@ class TensorAccess:
             return UNKNOWN
         if isinstance(base, DictValue):
             key = subscript_key(index)
-            return UNKNOWN if key is NO_KEY else base.get(key)
+            if key is not NO_KEY:
+                return base.get(key)
+            if len(index) == 1 and index[0][0] == "index" and base.complete and base.items:
+                # a key torchlint does not know, in a dict whose every entry it knows: one of them (or KeyError)
+                return join_all([v for _, v in base.items])
+            return UNKNOWN
         if isinstance(base, TorchObject) and base.qual == "torch.nn.Sequential":
             children = base.attr("children")
             if len(index) == 1 and index[0][0] == "index" and isinstance(index[0][1], Const) and isinstance(children, Seq) \
