@@ -221,6 +221,14 @@ class Seq(Value):
     def describe(self) -> str:
         return self.kind
 
+    def stored(self, v: Value) -> Value:
+        """What this list keeps of ``v`` put in it: ``v``, or in an nn.ParameterList a Parameter (:func:`as_parameter`)."""
+        return as_parameter(v) if self.params else v
+
+    def grown(self, v: Value) -> "Seq":
+        """This list after items like ``v`` are added in a number not known here: a list of unknown length."""
+        return Seq(self.kind, None, join(self.element(), v) if self.items != () else v, params=self.params)
+
 
 def as_parameter(v: Value) -> Value:
     """What ``nn.ParameterList`` keeps of a value put in it: a tensor that is not a Parameter becomes one (a leaf

@@ -23,7 +23,6 @@ from torchlint.analysis.values import (
     UnknownValue,
     UserBound,
     Value,
-    as_parameter,
     is_number,
 )
 from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PARSER as ARGUMENT_PARSER
@@ -116,14 +115,14 @@ class Calls:
         if qual in ("torch.nn.ModuleList", "torch.nn.ParameterList"):
             params = qual == "torch.nn.ParameterList"
             src = args[0] if args else kwargs.get("values" if params else "modules")
+            empty = Seq("list", (), params=params)
             if src is None:
-                return Seq("list", (), params=params)
+                return empty
             if not isinstance(src, Seq):
                 return Seq("list", None, UNKNOWN, params=params)
-            convert = as_parameter if params else (lambda v: v)
             if src.items is None:
-                return Seq("list", None, convert(src.elem), params=params)
-            return Seq("list", tuple(convert(v) for v in src.items), params=params)
+                return Seq("list", None, empty.stored(src.elem), params=params)
+            return Seq("list", tuple(empty.stored(v) for v in src.items), params=params)
         if qual == "torch.nn.ModuleDict":
             src = args[0] if args else kwargs.get("modules")
             if src is None:

@@ -20,7 +20,6 @@ from torchlint.analysis.values import (
     TorchObject,
     UnknownValue,
     Value,
-    as_parameter,
     is_number,
     join,
     join_all,
@@ -387,17 +386,15 @@ class Expressions:
             name = func.attr.value
             seq = callee.receiver
             new = None
-            keep = as_parameter if seq.params else (lambda v: v)  # what an nn.ParameterList makes of a value
             if name == "append" and args and not star:
-                item = keep(args[0])
+                item = seq.stored(args[0])
                 # an object's list outlives the call: a loop around any caller may append to it again
                 looping = self.ip.in_loop or (owner is not None and self.ip.outer_loops)
                 new = Seq("list", seq.items + (item,), params=seq.params) \
                     if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
-                    else Seq("list", None, join(seq.element(), item) if seq.items != () else item, params=seq.params)
+                    else seq.grown(item)
             elif name == "extend" and args:
-                item = keep(self.ip.tensors.element_of(args[0]))
-                new = Seq("list", None, join(seq.element(), item) if seq.items != () else item, params=seq.params)
+                new = seq.grown(seq.stored(self.ip.tensors.element_of(args[0])))
             if new is not None:
                 if owner is not None:
                     owner.attrs[func.value.attr.value] = new

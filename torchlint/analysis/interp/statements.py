@@ -17,7 +17,6 @@ from torchlint.analysis.values import (
     Tensor,
     TorchObject,
     Value,
-    as_parameter,
     is_number,
     join,
     join_head,
@@ -566,11 +565,10 @@ class Statements:
             if isinstance(i, Const) and type(i.value) is int and base.items is not None \
                     and -len(base.items) <= i.value < len(base.items):  # hx[0] = cell(x, hx[0]): that item only
                 items = list(base.items)
-                items[i.value] = as_parameter(value) if base.params else value
+                items[i.value] = base.stored(value)
                 new = Seq("list", tuple(items), params=base.params)
-            else:  # (an nn.ParameterList makes a Parameter of a plain tensor put in it)
-                new = Seq("list", None, join(base.element(), as_parameter(value) if base.params else value),
-                          params=base.params)
+            else:
+                new = Seq("list", None, join(base.element(), base.stored(value)), params=base.params)
         else:
             return
         if owner is None:
