@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 import libcst as cst
+from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.values import ClassValue, Const, Function, Instance, Value
 from torchlint.analysis.interp.state import Analysis, Budget, Frame, STEP_BUDGET
 from torchlint.analysis.interp.helpers import _is_static
@@ -91,7 +92,7 @@ class Interpreter:
             self._sets_grad_mode = any(
                 isinstance(n.value, cst.Call) and isinstance(n.value.func, (cst.Name, cst.Attribute))
                 and (n.value.func.attr if isinstance(n.value.func, cst.Attribute) else n.value.func).value
-                == "set_grad_enabled" for n in _expression_statements(self.module))
+                == "set_grad_enabled" for n in walk(self.module) if isinstance(n, cst.Expr))
         return self._sets_grad_mode
 
     def tick(self, n: int = 1):
@@ -134,16 +135,3 @@ class Interpreter:
                     self.constructing.pop()
                     self.silent -= 1
         return inst
-
-
-def _expression_statements(module: cst.Module):
-    class Collect(cst.CSTVisitor):
-        def __init__(self):
-            self.found = []
-
-        def visit_Expr(self, node: cst.Expr):
-            self.found.append(node)
-
-    c = Collect()
-    module.visit(c)
-    return c.found

@@ -40,8 +40,10 @@ class UserCode:
     def instantiate(self, cls: ClassValue, args, kwargs) -> Value:
         inst = Instance(cls)
         init = self.class_attr(cls, "__init__")
-        if init is None and self.dataclass_fields(cls) is not None:
-            return self.init_dataclass(inst, self.dataclass_fields(cls), args, kwargs)
+        if init is None:
+            fields = self.dataclass_fields(cls)
+            if fields is not None:
+                return self.init_dataclass(inst, fields, args, kwargs)
         if isinstance(init, Function):
             self.ip.constructing.append(inst)
             try:
