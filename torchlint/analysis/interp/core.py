@@ -46,6 +46,9 @@ class Interpreter:
         self.generic = 0  # > 0 in a function analysed on its own, with unknown arguments
         self.conditional = 0  # > 0 on a path that may not run (an unknown branch, a loop body, a try)
         self.constructing: list = []  # Instances whose __init__ is running
+        self.params_frozen = False  # code turned requires_grad off on a leaf or a module (interp/params.py)
+        self.params_thawed = False  # a parameter was set to require grad again (interp/params.py)
+        self.file_thaws: Optional[bool] = None  # does the file turn requires_grad on anywhere (params.py)
         self.module_frame = Frame()
         self.budget_spent = False
         self.stmts = Statements(self)

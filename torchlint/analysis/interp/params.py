@@ -84,8 +84,7 @@ def parameters(ip, module: Value, named: bool) -> Value:
         return UNKNOWN
     if not has:
         return Seq("list", ())
-    frozen = getattr(ip, "params_frozen", False)
-    param = Tensor(shape=None, requires_grad=None if frozen else True, dtype="float", leaf=True)
+    param = Tensor(shape=None, requires_grad=None if ip.params_frozen else True, dtype="float", leaf=True)
     return Seq("list", None, Seq("tuple", (UNKNOWN, param)) if named else param)
 
 
@@ -184,12 +183,11 @@ def can_freeze(ip) -> bool:
     """Is a module frozen here certainly frozen from now on? Not on a path that may not run (an unknown branch,
     a loop body, a try, after a return taken on some path), not in a function analysed on its own, and not in a
     file that turns requires_grad on again somewhere."""
-    if ip.conditional or ip.generic or any(ip.returns) or getattr(ip, "params_thawed", False):
+    if ip.conditional or ip.generic or any(ip.returns) or ip.params_thawed:
         return False
-    thaws = getattr(ip, "_file_thaws", None)
-    if thaws is None:
-        thaws = ip._file_thaws = _turns_on_somewhere(ip.module)
-    return not thaws
+    if ip.file_thaws is None:
+        ip.file_thaws = _turns_on_somewhere(ip.module)
+    return not ip.file_thaws
 
 
 def _turns_on_somewhere(module) -> bool:
