@@ -40,7 +40,7 @@ class Calls:
     def call_env(self, **kwargs) -> CallEnv:
         """What the API model may know about a call made here: grad mode (and what turned it off)."""
         return CallEnv(grad_enabled=self.ip.grad_enabled, grad_off=self.ip.grad_off,
-                       context=tuple(n for _, n in self.ip.stack), **kwargs)
+                       context=self.ip.context(), **kwargs)
 
     def torch_call(self, qual: str, args, kwargs, node) -> Value:
         r = api.call_function(qual, list(args), dict(kwargs), self.call_env(site=node))

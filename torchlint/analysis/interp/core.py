@@ -98,6 +98,11 @@ class Interpreter:
                 == "set_grad_enabled" for n in walk(self.module) if isinstance(n, cst.Expr))
         return self._sets_grad_mode
 
+    def context(self) -> tuple:
+        """The call sites of the user functions running now, outermost first: what tells one call's facts
+        (a branch taken, a loop's trip count, a call event) from another's."""
+        return tuple(n for _, n in self.stack)
+
     def tick(self, n: int = 1):
         self.steps += n
         if self.steps > STEP_BUDGET:

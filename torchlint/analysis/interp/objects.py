@@ -143,7 +143,7 @@ class UserCode:
         except TypeError:
             key = None
         recording = not self.ip.silent
-        context = tuple(n for _, n in self.ip.stack) + (site,)
+        context = self.ip.context() + (site,)
         if key is not None and key in self.ip.memo:
             value, recorded, first_context, exit_grad = self.ip.memo[key]
             if recorded or not recording:

@@ -164,7 +164,7 @@ class Statements:
         start = frame.vars
         outs = []
         truth = _truth(test)
-        self.ip.analysis.branches.setdefault(stmt, {}).setdefault(tuple(n for _, n in self.ip.stack), set()).add(truth)
+        self.ip.analysis.branches.setdefault(stmt, {}).setdefault(self.ip.context(), set()).add(truth)
         self.ip.conditional += truth is None
         try:
             return self._if_branches(stmt, frame, start, truth, outs)
@@ -218,7 +218,7 @@ class Statements:
             # an object of the file's classes with __iter__/__next__: each iteration gets what __next__ returns
             least = 1 if self.ip.iterators.first_returns(iterable) else 0
             trips = self.ip.analysis.least_trips.setdefault(stmt, {})
-            context = tuple(n for _, n in self.ip.stack)
+            context = self.ip.context()
             trips[context] = min(trips.get(context, least), least)
 
             def bind(f):
@@ -288,7 +288,7 @@ class Statements:
         finally:
             self.ip.silent -= 1
         made = self._made_in(stmt)
-        context = tuple(n for _, n in self.ip.stack)
+        context = self.ip.context()
         # the body starts from what earlier iterations made (the exits below keep the head as it is), where
         # every iteration certainly leaves a tensor (it may be None before the first one only)
         start = {k: previous_iteration(v, made, context, stmt) if back and all(
