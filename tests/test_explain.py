@@ -117,6 +117,37 @@ def test_unknown_size_walks_to_the_unknown_input():
     assert [s["text"] for s in site["why"]["steps"]][:2] == ["`loss = w * 2`", "`w = torch.randn(n, requires_grad=True)`"]
 
 
+def test_walk_passes_over_literal_operands():
+    """A literal operand (`2` in `2 * x`) has a value even though none was recorded: the walk follows `x`."""
+    exp = explain("""\
+        import torch
+
+        def step(n):
+            w = torch.randn(n, requires_grad=True)
+            loss = 2 * (w - 1)
+            loss.backward()
+    """)
+    why = backward_at(exp, 6)["why"]
+    assert why["kind"] == "parameter" and "`n` is a parameter of `step()`" in why["cause"]
+    assert [s["text"] for s in why["steps"]][:2] == ["`loss = 2 * (w - 1)`", "`w = torch.randn(n, requires_grad=True)`"]
+
+
+def test_whole_reduction_of_an_unseen_value_is_0_dim():
+    """`x.mean()` / `torch.sum(x)` with no dimension: 0-dim whatever x is, even when torchlint cannot see x."""
+    exp = explain("""\
+        import torch
+        from elsewhere import loss_fn
+
+        def step(a, b):
+            loss = loss_fn(a, b).mean() + torch.sum(loss_fn(b, a))
+            loss.backward()
+            part = loss_fn(a, b).mean(dim=1)
+            part.backward()
+    """)
+    assert (backward_at(exp, 6)["verdict"], backward_at(exp, 6)["shape"]) == ("scalar", "()")
+    assert backward_at(exp, 8)["verdict"] == "unknown"  # a reduction over one dimension keeps the others
+
+
 def _deep_source() -> str:
     lines = ["import torch", "x = torch.ones(3, requires_grad=True)", "def f(xs):"]
     indent = "    "

@@ -42,6 +42,7 @@ from torchlint.analysis.values import (
 
 MAX_STEPS = 60  # nodes walked (most steps, like ``a.b`` to ``a``, say nothing)
 MAX_SHOWN = 20  # steps listed
+_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
 # The kind of construct a cause names (for ``--statistics``), by the words its message uses.
@@ -171,24 +172,27 @@ class Explainer:
         if isinstance(node, cst.Subscript):
             return self._subscript(node, pred)
         if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)):
-            for side in (node.left, node.right):
-                v = self.value_of(side)
-                if v is None or pred(v):
-                    return "", side
+            side = self._suspect((node.left, node.right), pred)
+            if side is not None:
+                return "", side
             return Why(f"torchlint does not model `{self.code(node)}` on these operands", node)
         if isinstance(node, cst.UnaryOperation):
             return "", node.expression
-        if isinstance(node, cst.IfExp):
-            for side in (node.body, node.orelse):
-                v = self.value_of(side)
-                if v is None or pred(v):
-                    return "", side
-        if isinstance(node, (cst.Tuple, cst.List)):
-            for el in node.elements:
-                v = self.value_of(el.value)
-                if v is None or pred(v):
-                    return "", el.value
+        if isinstance(node, (cst.IfExp, cst.Tuple, cst.List)):
+            parts = (node.body, node.orelse) if isinstance(node, cst.IfExp) else [el.value for el in node.elements]
+            part = self._suspect(parts, pred)
+            if part is not None:
+                return "", part
         return Why(f"torchlint does not evaluate {_kind_of(node)} like `{self.code(node)}`", node)
+
+    def _suspect(self, parts, pred):
+        """The operand to follow back: one whose value is the kind asked about, else one with no recorded
+        value that is not a literal (``2`` in ``2 * x`` is known even though no value was recorded for it)."""
+        values = [self.value_of(p) for p in parts]
+        for p, v in zip(parts, values):
+            if v is not None and pred(v):
+                return p
+        return next((p for p, v in zip(parts, values) if v is None and not isinstance(p, _LITERALS)), None)
 
     def _name(self, name: cst.Name, pred):
         b = self.resolver.resolve(name)

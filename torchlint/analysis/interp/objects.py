@@ -20,13 +20,14 @@ from torchlint.analysis.values import (
     SuperRef,
     Tensor,
     TorchObject,
+    UnknownValue,
     UserBound,
     Value,
     join_all,
 )
 from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
-from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS
+from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS, WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
 from torchlint.analysis.interp.helpers import _is_classmethod, grad_state, join_grad_states, set_grad_state
 
@@ -363,6 +364,8 @@ class UserCode:
             return base.items[base.names.index(name)]  # x.max(1).values
         if isinstance(base, (DictValue, Seq, Number, PyConverted, Const)):
             return BoundMethod(base, name)
+        if isinstance(base, UnknownValue) and name in WHOLE_REDUCTIONS:
+            return BoundMethod(base, name)  # `loss.mean()` on a loss torchlint cannot see (Calls.call_bound)
         return UNKNOWN
 
 

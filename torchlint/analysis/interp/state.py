@@ -52,6 +52,13 @@ MODULE_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", 
                        "share_memory", "to_empty", "type", "apply", "xpu", "mps"}
 
 
+# Tensor methods that, called with no dimension, reduce every element to one: ``x.mean()`` is 0-dim
+# whatever ``x``'s shape.  On a value torchlint cannot see, such a call is still a 0-dim tensor if it is
+# one at all (a non-tensor has no ``backward()`` to misuse).  Only the differentiable ones: ``x.any()``
+# would claim a bool result that does not require grad.
+WHOLE_REDUCTIONS = {"mean", "sum", "prod", "norm", "std", "var", "max", "min", "median", "nansum", "nanmean"}
+
+
 BINOPS = {
     cst.Add: "torch.add", cst.Subtract: "torch.sub", cst.Multiply: "torch.mul", cst.Divide: "torch.div",
     cst.FloorDivide: "torch.floor_divide", cst.Modulo: "torch.remainder", cst.Power: "torch.pow",
