@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Optional, Union
 
+from torchlint.analysis.trail import Attrs, new_serial
+
 ONE = "one"
 MANY = "many"
 
@@ -212,6 +214,9 @@ class Seq(Value):
     # the field names of a named tuple (torch.return_types: ``x.max(1).values``), one per item
     names: tuple = ()
     params: bool = False  # an nn.ParameterList: a plain tensor put in it becomes a Parameter
+    # True when it is certainly a Python list or tuple (a literal, a list comprehension, list()/tuple()), not an
+    # nn.ModuleList, a range, an iterator or a dict view that torchlint also treats as a sequence (isinstance)
+    builtin: bool = False
 
     def element(self) -> Value:
         if self.items is None:
@@ -227,7 +232,8 @@ class Seq(Value):
 
     def grown(self, v: Value) -> "Seq":
         """This list after items like ``v`` are added in a number not known here: a list of unknown length."""
-        return Seq(self.kind, None, join(self.element(), v) if self.items != () else v, params=self.params)
+        return Seq(self.kind, None, join(self.element(), v) if self.items != () else v, params=self.params,
+                   builtin=self.builtin)
 
 
 def as_parameter(v: Value) -> Value:
@@ -397,12 +403,14 @@ class ClassValue(Value):
 class Instance(Value):
     """One object of a class defined in this file.  Mutable; identity-compared."""
 
-    __slots__ = ("cls", "attrs", "generic")
+    __slots__ = ("cls", "attrs", "generic", "serial", "sealed")
 
     def __init__(self, cls: ClassValue, generic: bool = False):
         self.cls = cls
-        self.attrs: dict = {}
+        self.attrs: dict = Attrs(self)  # stores on a path are undone for the other side of a branch (trail.py)
         self.generic = generic
+        self.serial = new_serial()
+        self.sealed = None  # the epoch in which its attribute names are all known (interp/sealed.py)
 
     def describe(self) -> str:
         return f"{self.cls.name} instance"
@@ -467,15 +475,16 @@ def join(a: Value, b: Value) -> Value:
         return Number(kind=ka if ka == kb else "float" if {ka, kb} <= {"int", "float"} else None, conv=conv)
     if isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind:
         params = a.params or b.params
+        builtin = a.builtin and b.builtin
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
             return Seq(a.kind, tuple(join(x, y) for x, y in zip(a.items, b.items)), names=a.names if a.names == b.names else (),
-                       params=params)
+                       params=params, builtin=builtin)
         # an empty list has no element to join: [] then xs.append(t) in a loop is a list of t
         if a.items == ():
-            return Seq(a.kind, None, b.element(), params=params)
+            return Seq(a.kind, None, b.element(), params=params, builtin=builtin)
         if b.items == ():
-            return Seq(a.kind, None, a.element(), params=params)
-        return Seq(a.kind, None, join(a.element(), b.element()), params=params)
+            return Seq(a.kind, None, a.element(), params=params, builtin=builtin)
+        return Seq(a.kind, None, join(a.element(), b.element()), params=params, builtin=builtin)
     if isinstance(a, NDArray) and isinstance(b, NDArray):
         return NDArray(join_shape(a.shape, b.shape), a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, DictValue) and isinstance(b, DictValue):

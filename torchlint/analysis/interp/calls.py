@@ -29,7 +29,7 @@ from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PA
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
 from torchlint.analysis.interp.state import WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _gather
-from torchlint.analysis.interp import arrays, params
+from torchlint.analysis.interp import arrays, params, sealed
 
 
 class Calls:
@@ -239,13 +239,13 @@ class Calls:
             return Seq("list", None, Number("int"))
         if name in ("list", "tuple"):
             if not args:
-                return Seq(name, ())
+                return Seq(name, (), builtin=True)
             v = args[0]
             if isinstance(v, Seq):
-                return Seq(name, v.items, v.elem)
+                return Seq(name, v.items, v.elem, builtin=True)
             if isinstance(v, Tensor) and v.shape and isinstance(v.shape[0], int) and v.shape[0] <= UNROLL_LIMIT:
-                return Seq(name, tuple([self.ip.tensors.element_of(v)] * v.shape[0]))
-            return Seq(name, None, self.ip.tensors.element_of(v))
+                return Seq(name, tuple([self.ip.tensors.element_of(v)] * v.shape[0]), builtin=True)
+            return Seq(name, None, self.ip.tensors.element_of(v), builtin=True)
         if name == "zip" and args:
             seqs = [self.ip.tensors.items_of(s) for s in args]
             if all(s is not None for s in seqs):
@@ -272,6 +272,8 @@ class Calls:
             return self.ip.tensors.element_of(args[0])
         if name == "isinstance" and len(args) == 2 and not kwargs:
             return _isinstance(args[0], args[1])
+        if name == "hasattr" and len(args) == 2 and isinstance(args[1], Const) and isinstance(args[1].value, str):
+            return sealed.has_attr(self.ip.objects, args[0], args[1].value)
         if name in ("isinstance", "issubclass", "hasattr", "callable", "all", "any"):
             return Number("bool")
         if name == "abs" and args:
@@ -550,6 +552,41 @@ def _isinstance(obj: Value, cls: Value) -> Value:
         return Const(True) if cls.qual == "torch.Tensor" and not obj.maybe_none else Number("bool")
     if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
         return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
+    if isinstance(obj, (Seq, DictValue)) and isinstance(cls, ModuleRef):
+        return _container_isinstance(obj, _ABC_ALIASES.get(cls.qual, cls.qual))
+    return Number("bool")
+
+
+# the abstract base classes of collections.abc (and their typing aliases) that isinstance() is asked about
+_ABCS = {"Iterable", "Sized", "Container", "Collection", "Reversible", "Sequence", "MutableSequence", "Mapping",
+         "MutableMapping"}
+_ABC_ALIASES = {**{f"typing.{n}": f"collections.abc.{n}" for n in _ABCS},
+                "typing.List": "builtins.list", "typing.Tuple": "builtins.tuple", "typing.Dict": "builtins.dict"}
+# which of them a list and a tuple are
+_SEQUENCE_TYPES = {
+    "list": {"builtins.list"} | {f"collections.abc.{n}" for n in _ABCS - {"Mapping", "MutableMapping"}},
+    "tuple": {"builtins.tuple"} | {f"collections.abc.{n}" for n in _ABCS - {"Mapping", "MutableMapping", "MutableSequence"}},
+}
+# what no list, tuple, dict, nn.ModuleList/ModuleDict, range, iterator or dict view is
+_NEVER_CONTAINERS = {"builtins.str", "builtins.bytes", "builtins.bytearray", "builtins.int", "builtins.float",
+                     "builtins.bool", "builtins.complex"}
+
+
+def _container_isinstance(obj: Value, qual: str) -> Value:
+    """``isinstance(x, cls)`` for a sequence or dict value ``x`` and a builtin type or an ABC of collections.abc:
+    certain for a Python list or tuple torchlint knows to be one (``Seq.builtin``); for the other sequence and dict
+    values (which may also stand for an nn.ModuleList or ModuleDict, a range, an iterator, a dict view) only
+    the answers true of all of them are: iterable, never a string or a number, a dict value never a sequence."""
+    if qual in _NEVER_CONTAINERS:
+        return Const(False)
+    if qual == "collections.abc.Iterable":
+        return Const(True)
+    if isinstance(obj, Seq) and obj.builtin:
+        return Const(qual in _SEQUENCE_TYPES[obj.kind]) if qual.startswith("collections.abc.") or qual in (
+            "builtins.list", "builtins.tuple", "builtins.dict") else Number("bool")
+    if isinstance(obj, DictValue) and qual in ("builtins.list", "builtins.tuple", "collections.abc.Sequence",
+                                               "collections.abc.MutableSequence"):
+        return Const(False)
     return Number("bool")
 
 

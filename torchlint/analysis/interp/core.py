@@ -14,6 +14,8 @@ from torchlint.analysis.interp.objects import UserCode
 from torchlint.analysis.interp.tensors import TensorAccess
 from torchlint.analysis.interp.data import DataPipelines
 from torchlint.analysis.interp.iteration import UserIterators
+from torchlint.analysis.interp.heap import Heap
+from torchlint.analysis.interp import sealed
 
 
 class Interpreter:
@@ -58,6 +60,7 @@ class Interpreter:
         self.tensors = TensorAccess(self)
         self.data = DataPipelines(self)
         self.iterators = UserIterators(self)
+        self.heap = Heap(self)
         self.probe = None  # the run proving that a user iterator yields at least once (interp/iteration.py)
         if project is not None:
             project.attach(self)
@@ -65,11 +68,13 @@ class Interpreter:
     def run(self) -> Analysis:
         frame = self.module_frame
         frame.vars["__name__"] = Const("__main__")
+        sealed.moved_on()  # objects of an earlier run are not this one's to know
         try:
             self.stmts.exec_block(self.module.body, frame)
         except Budget:
             self.analysis.truncated = True
-        # Analyse every function on its own, with unknown arguments.
+        # Analyse every function on its own, with unknown arguments (called any time: no object stays sealed).
+        sealed.moved_on()
         i = 0
         while i < len(self.pending):
             fn = self.pending[i]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import replace
 import libcst as cst
 from torchlint.analysis.values import (
     UNKNOWN,
@@ -26,7 +27,7 @@ from torchlint.analysis.values import (
 )
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, PY_BINOPS as PY_ARITHMETIC, CallEvent, Frame, UNROLL_LIMIT, \
     fold_constants
-from torchlint.analysis.interp import arrays, params
+from torchlint.analysis.interp import arrays, params, sealed
 from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
@@ -126,8 +127,8 @@ class Expressions:
             else:
                 items.append(v)
         if known:
-            return Seq(kind, tuple(items))
-        return Seq(kind, None, join_all(items + extra))
+            return Seq(kind, tuple(items), builtin=True)
+        return Seq(kind, None, join_all(items + extra), builtin=True)
 
     def ex_Dict(self, node, frame):
         items = []
@@ -178,9 +179,10 @@ class Expressions:
                 return Number("float", conv=conv)
             return Number("float" if "float" in kinds else "int" if kinds == {"int"} else None, conv=conv)
         if isinstance(left, Seq) and isinstance(right, Seq) and op_cls is cst.Add:
+            builtin = left.builtin and right.builtin and left.kind == right.kind
             if left.items is not None and right.items is not None:
-                return Seq(left.kind, left.items + right.items)
-            return Seq(left.kind, None, join(left.element(), right.element()))
+                return Seq(left.kind, left.items + right.items, builtin=builtin)
+            return Seq(left.kind, None, join(left.element(), right.element()), builtin=builtin)
         if isinstance(left, Seq) and op_cls is cst.Multiply and isinstance(right, Const) and isinstance(right.value, int):
             if left.items is not None and len(left.items) * max(right.value, 0) <= UNROLL_LIMIT:
                 return Seq(left.kind, left.items * max(right.value, 0))
@@ -232,8 +234,12 @@ class Expressions:
         left = self.eval(node.left, frame)
         result: Value = UNKNOWN
         for comp in node.comparisons:
-            right = self.eval(comp.comparator, frame)
             op = type(comp.operator)
+            present = self._in_vars(left, comp.comparator, frame) if op in (cst.In, cst.NotIn) else None
+            if present is not None:  # 'config' in vars(self) on an object whose attribute names are known
+                result = left = Const(present is (op is cst.In))
+                continue
+            right = self.eval(comp.comparator, frame)
             is_none = _none_test(left, right) if op in (cst.Is, cst.IsNot) else None
             if is_none is not None:
                 result = Const(is_none is (op is cst.Is))
@@ -358,7 +364,8 @@ class Expressions:
         return out, known
 
     def ex_ListComp(self, node, frame):
-        return self._comprehension(node, frame, "list")
+        v = self._comprehension(node, frame, "list")
+        return replace(v, builtin=True) if isinstance(v, Seq) and v.kind == "list" else v
 
     def ex_GeneratorExp(self, node, frame):
         return self._comprehension(node, frame, "list")
@@ -390,7 +397,7 @@ class Expressions:
                 item = seq.stored(args[0])
                 # an object's list outlives the call: a loop around any caller may append to it again
                 looping = self.ip.in_loop or (owner is not None and self.ip.outer_loops)
-                new = Seq("list", seq.items + (item,), params=seq.params) \
+                new = Seq("list", seq.items + (item,), params=seq.params, builtin=seq.builtin) \
                     if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
                     else seq.grown(item)
             elif name == "extend" and args:
@@ -401,6 +408,9 @@ class Expressions:
                 else:
                     frame.vars[func.value.value] = new
                 return Const(None)
+        popped = self._dict_pop(func, callee, args, kwargs, star, frame)
+        if popped is not None:
+            return popped
         if star:
             result = UNKNOWN
             if isinstance(callee, TorchObject) and callee.qual == "torch.nn.DataParallel" \
@@ -426,11 +436,39 @@ class Expressions:
                     frame.vars[name] = result if isinstance(result, Tensor) else Tensor(shape=callee.receiver.shape)
                 else:
                     frame.vars[name] = _after_inplace(callee.receiver, result, self.ip.grad_enabled)
+        sealed.after_call(callee, [callee.receiver] + list(args) if isinstance(callee, BoundMethod) else args, kwargs,
+                          star)
         if not self.ip.silent:
             ev = CallEvent(callee, tuple(args), dict(kwargs), result, self.ip.grad_enabled,
                            tuple((fn.qual, n) for fn, n in self.ip.stack), self.ip.in_loop > 0, not self.ip.grad_assumed)
             self.ip.analysis.calls.setdefault(node, []).append(ev)
         return result
+
+    def _in_vars(self, key: Value, node, frame):
+        """``key in vars(obj)``: True or False when ``obj`` is sealed (interp/sealed.py), else None (and then
+        ``vars(obj)`` is evaluated as any call)."""
+        if not (isinstance(node, cst.Call) and len(node.args) == 1 and not node.args[0].star
+                and node.args[0].keyword is None and isinstance(key, Const) and isinstance(key.value, str)):
+            return None
+        if self.ip.objects.eval_quiet(node.func, frame) != ModuleRef("builtins.vars"):
+            return None
+        return sealed.has_key(self.ip.objects.eval_quiet(node.args[0].value, frame), key.value)
+
+    def _dict_pop(self, func, callee, args, kwargs, star, frame):
+        """``d.pop(k)`` / ``d.pop(k, default)`` with a known key on a dict a local name holds (``kwargs.pop("x", 1)``):
+        the key's value, or the default where a complete dict lacks it; the name then holds the dict without the
+        key. None when not that case."""
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "pop" and isinstance(func.value, cst.Name)
+                and isinstance(callee, BoundMethod) and isinstance(callee.receiver, DictValue) and not star
+                and not kwargs and 1 <= len(args) <= 2 and func.value.value in frame.vars):
+            return None
+        d, key = callee.receiver, dict_key(args[0])
+        if key is NO_KEY:
+            return None
+        if any(k == key for k, _ in d.items):
+            frame.vars[func.value.value] = DictValue(tuple((k, v) for k, v in d.items if k != key), d.complete, d.exact)
+            return d.get(key)
+        return args[1] if len(args) == 2 and d.complete else UNKNOWN  # (a complete dict without it: KeyError)
 
     def eval_args(self, args, frame):
         pos, kw, star = [], {}, False

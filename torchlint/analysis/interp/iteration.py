@@ -110,7 +110,7 @@ class UserIterators:
         if it_fn is None or nxt is None or self.ip.probe is not None:
             return False
         copy = Instance(inst.cls)
-        copy.attrs = dict(inst.attrs)
+        copy.attrs.update(inst.attrs)
         probe = Probe(copy, _top_level_stores(it_fn) | _top_level_stores(nxt))
         self.ip.probe = probe
         self.ip.silent += 1

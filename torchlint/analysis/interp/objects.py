@@ -25,7 +25,7 @@ from torchlint.analysis.values import (
     Value,
     join_all,
 )
-from torchlint.analysis.interp import arrays
+from torchlint.analysis.interp import arrays, sealed
 from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS, WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
@@ -45,6 +45,10 @@ class UserCode:
             fields = self.dataclass_fields(cls)
             if fields is not None:
                 return self.init_dataclass(inst, fields, args, kwargs)
+        if init is None or isinstance(init, Function):
+            sealed.seal(inst, cls, self.ip.class_ns)
+        else:
+            sealed.moved_on()  # an __init__ torchlint cannot see runs
         if isinstance(init, Function):
             self.ip.constructing.append(inst)
             try:
@@ -131,9 +135,13 @@ class UserCode:
         whose identity is all a summary's key sees of it)."""
         node = fn.node
         if self.ip.project is not None and self.ip.project.entering(fn, self.ip):  # a function of another module
-            return self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
+            got = self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
+            if got is UNKNOWN:
+                sealed.moved_on()  # perhaps stopped half-way
+            return got
         if node in self.ip.active or (len(self.ip.stack) >= MAX_DEPTH and not generic) or \
                 (self.ip.budget_spent and not generic):
+            sealed.moved_on()  # a call not followed
             if self.ip.sets_grad_mode:  # the call not followed may switch grad mode
                 self.ip.grad_enabled, self.ip.grad_off = None, None
             return UNKNOWN
@@ -192,6 +200,7 @@ class UserCode:
                     self.ip.exit_grads[-1].append(grad_state(self.ip))
                 if self.ip.generator_flags[-1]:
                     result = UNKNOWN
+                    sealed.moved_on()  # a generator's body runs later, as it is iterated
                 else:
                     result = join_all(values) if values else UNKNOWN
         finally:
@@ -332,6 +341,9 @@ class UserCode:
         if isinstance(base, Instance):
             if name in base.attrs:
                 return base.attrs[name]
+            if name == "__dict__":  # what is done with it is not followed
+                base.sealed = None
+                return UNKNOWN
             if is_stand_in(base):  # an argparse parser's methods; an option a namespace lacks
                 return BoundMethod(base, name) if base.cls is ARGUMENT_PARSER else UNKNOWN
             attr = self.class_attr(base.cls, name)

@@ -19,7 +19,6 @@ from torchlint.analysis.values import (
     Value,
     is_number,
     join,
-    join_head,
 )
 from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPARENT_DECORATORS, UNROLL_LIMIT
 from torchlint.analysis.interp.helpers import GRAD_KEY
@@ -27,7 +26,7 @@ from torchlint.analysis.interp.helpers import (NO_KEY, _after_inplace, _callable
                                                _truth, grad_from, grad_into, grad_state, join_vars, vars_equal, widen)
 from torchlint.analysis.interp.helpers import previous_iteration, same_iteration
 from torchlint.analysis.cstwalk import walk
-from torchlint.analysis.interp import params
+from torchlint.analysis.interp import params, sealed
 from torchlint.analysis.interp.data import is_stand_in
 from torchlint.analysis.interp.tensors import subscript_key
 
@@ -144,6 +143,12 @@ class Statements:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
                 self.delete(el.value, frame)
+        elif isinstance(target, cst.Attribute):
+            base = self.ip.exprs.eval(target.value, frame)
+            if isinstance(base, Instance):
+                base.attrs.pop(target.attr.value, None)
+            elif not isinstance(base, (Tensor, TorchObject, ModuleRef)):
+                sealed.moved_on()
 
     def _run_branch(self, frame: Frame, body, start: dict) -> Optional[dict]:
         saved = frame.vars
@@ -172,22 +177,28 @@ class Statements:
             self.ip.conditional -= truth is None
 
     def _if_branches(self, stmt: cst.If, frame: Frame, start: dict, truth, outs: list) -> bool:
+        runs = []
         if truth is not False:
-            outs.append(self._run_branch(frame, stmt.body, start))
+            runs.append(lambda: self._run_branch(frame, stmt.body, start))
         if truth is not True:
-            if stmt.orelse is None:
-                outs.append(dict(start))
-            elif isinstance(stmt.orelse, cst.If):
-                saved = frame.vars
-                frame.vars = dict(start)
-                grad_from(self.ip, start, pop=False)
-                live = self.stmt_If(stmt.orelse, frame)
-                grad_into(self.ip, frame.vars)
-                outs.append(frame.vars if live else None)
-                frame.vars = saved
-            else:
-                outs.append(self._run_branch(frame, stmt.orelse.body, start))
+            runs.append(lambda: self._else_branch(stmt, frame, start))
+        # the sides of an undecided test each start from the objects' state before it (interp/heap.py)
+        outs.extend(self.ip.heap.alternatives(runs) if len(runs) > 1 else [runs[0]()])
         return self._merge(frame, outs)
+
+    def _else_branch(self, stmt: cst.If, frame: Frame, start: dict) -> Optional[dict]:
+        if stmt.orelse is None:
+            return dict(start)
+        if isinstance(stmt.orelse, cst.If):
+            saved = frame.vars
+            frame.vars = dict(start)
+            grad_from(self.ip, start, pop=False)
+            live = self.stmt_If(stmt.orelse, frame)
+            grad_into(self.ip, frame.vars)
+            out = frame.vars if live else None
+            frame.vars = saved
+            return out
+        return self._run_branch(frame, stmt.orelse.body, start)
 
     def _merge(self, frame: Frame, outs: list) -> bool:
         live = [o for o in outs if o is not None]
@@ -268,6 +279,13 @@ class Statements:
                 return self.exec_block(stmt.orelse.body, frame)
             return True
         grad_into(self.ip, frame.vars)
+        trail = self.ip.heap.open_loop()  # the objects' attributes go round the loop too (interp/heap.py)
+        try:
+            return self._loop_trail(stmt, frame, bind, may_skip, trail)
+        finally:
+            self.ip.heap.close_loop(trail)
+
+    def _loop_trail(self, stmt, frame: Frame, bind, may_skip: bool, trail) -> bool:
         head = dict(frame.vars)
         self.ip.silent += 1
         self.ip.in_loop += 1
@@ -278,9 +296,11 @@ class Statements:
                 back = [o for o in [out] + continues if o is not None]  # what the next iteration starts from
                 ends = [head] + back
                 new_head = join_vars(ends, head=True)
-                if i >= MAX_LOOP_ITERATIONS - 2:
+                last = i >= MAX_LOOP_ITERATIONS - 2
+                if last:
                     new_head = widen(head, new_head)
-                if vars_equal(new_head, head):
+                moved = self.ip.heap.loop_head(trail, widen=last)
+                if vars_equal(new_head, head) and not moved:
                     break
                 head = new_head
             else:
@@ -348,6 +368,8 @@ class Statements:
             return self._try(stmt, frame)
         finally:
             self.ip.conditional -= 1
+            if stmt.handlers:  # a handler runs after stores of the body that may not all have happened
+                sealed.moved_on()
 
     def _try(self, stmt, frame: Frame) -> bool:
         grad_into(self.ip, frame.vars)
@@ -511,17 +533,9 @@ class Statements:
                         if not isinstance(value, Tensor) else replace(base, shape=value.shape, numel=value.numel)
                 return
             if isinstance(base, Instance):
-                name = target.attr.value
-                strong = self.ip.probe.store(base, target) if self.ip.probe is not None else None
-                if strong is not None:
-                    base.attrs[name] = value if strong or name not in base.attrs else join(base.attrs[name], value)
-                elif base in self.ip.constructing or name not in base.attrs:
-                    base.attrs[name] = value
-                else:
-                    # an attribute is every value stored in it; one that __init__ sets to None and a method
-                    # to a tensor (`self.outputs = None`, later `self.outputs = model(x)`) is a tensor that may
-                    # be None, not Unknown
-                    base.attrs[name] = join_head(base.attrs[name], value)
+                self.ip.heap.store(base, target.attr.value, value, target)
+            elif not isinstance(base, (TorchObject, ModuleRef)):
+                sealed.moved_on()  # perhaps an object of the file's classes torchlint lost track of
         elif isinstance(target, cst.Subscript):
             self.assign_item(target, value, frame)
         elif isinstance(target, cst.StarredElement):

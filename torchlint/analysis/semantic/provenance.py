@@ -23,16 +23,19 @@ from torchlint.analysis.values import PREVIOUS, BoundMethod, Seq, Tensor
 _PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-def trip_count(loop, calls=None):
+def trip_count(loop, calls=None, context=None):
     """How many times a ``for`` loop over a literal ``range(n)``/``range(a, b)`` or a literal list or tuple
-    runs, or over a call whose every evaluation gave a list of one known length (``range(opt.n_critic)``
-    with a parsed default); None when that is not known (or the loop can end early, or has an ``else``)."""
+    runs, or over a call whose every evaluation (in the call ``context``, when given) gave a list of one known
+    length (``range(opt.n_critic)`` with a parsed default); None when that is not known (or the loop can end
+    early, or has an ``else``)."""
     if not isinstance(loop, cst.For) or loop.orelse is not None or ends_early(loop.body):
         return None
     it = loop.iter
-    if calls is not None and isinstance(it, cst.Call) and calls.get(it):
+    events = [e for e in calls.get(it, ()) if context is None or tuple(n for _, n in e.stack) == context] \
+        if calls is not None and isinstance(it, cst.Call) else ()
+    if events:
         lengths = {len(e.result.items) if isinstance(e.result, Seq) and e.result.items is not None else None
-                   for e in calls[it]}
+                   for e in events}
         if len(lengths) == 1 and None not in lengths:
             return lengths.pop()
     if isinstance(it, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in it.elements):
@@ -166,8 +169,8 @@ class _Walk:
                 self.clear_created(stmt.items[0], freed, context) if stmt.items else None
                 freed = self.block(stmt.body.body, freed, context)
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
-                    (trip_count(stmt, self.calls) or 0) >= 1:
-                runs = min(trip_count(stmt, self.calls), 2)
+                    (trip_count(stmt, self.calls, context) or 0) >= 1:
+                runs = min(trip_count(stmt, self.calls, context), 2)
                 freed = self.loop(stmt, freed, context, runs, runs)
             elif isinstance(stmt, cst.For) and isinstance(stmt.body, cst.IndentedBlock) and \
                     self.runs_once(stmt, context):

@@ -1,0 +1,113 @@
+"""Objects whose attribute names torchlint knows exactly: ``'config' in vars(self)`` and ``hasattr(obj, "x")``.
+
+An object of the file's classes is *sealed* while every store into its attributes was seen: it was made by
+the file's own code, from a class whose bases are all the file's classes (no ``__slots__``, ``__getattr__``,
+``__setattr__``, metaclass or decorator that could change its ``__dict__``), and since then nothing that
+torchlint does not follow could have reached it.  Anything that might have (a call of code torchlint does not
+see with an argument that is an object or unknown, a user function it did not run, a store into an attribute
+of an unknown value, a ``try`` that may stop half-way, ...) moves the epoch on, which unseals every object made
+before (analysis/trail.py).  An attribute that a branch or a loop may have set, or not, unseals its object.
+"""
+from __future__ import annotations
+
+import libcst as cst
+from torchlint.analysis import trail
+from torchlint.analysis.values import (UNKNOWN, ClassValue, Const, DictValue, Function, Gathered, Instance, ModuleRef,
+                                       NDArray, Number, PyConverted, Seq, Tensor, TorchObject, UserBound, Value)
+
+# class members that let an object's __dict__ change, or its attributes come from elsewhere, out of sight
+_HOOKS = {"__slots__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__new__", "__init_subclass__",
+          "__class_getitem__", "__dict__"}
+
+# builtins that neither run user code nor change an object (getattr runs a property, which is followed)
+_PURE_BUILTINS = {"builtins.isinstance", "builtins.issubclass", "builtins.hasattr", "builtins.getattr",
+                  "builtins.type", "builtins.id", "builtins.callable", "builtins.super"}
+
+# builtins that can change any object whatever their arguments
+_REFLECTIVE = {"builtins.exec", "builtins.eval", "builtins.globals", "builtins.locals", "builtins.vars",
+               "builtins.setattr", "builtins.delattr", "builtins.__import__", "builtins.compile"}
+
+
+def moved_on():
+    """Something torchlint does not follow may have changed any object made so far."""
+    trail.EPOCH[0] += 1
+
+
+def seal(inst: Instance, cls: ClassValue, class_ns) -> None:
+    """Mark a new object sealed when its class lets only the stores torchlint sees change its ``__dict__``."""
+    for c in cls.mro():
+        node = c.node
+        if not isinstance(node, cst.ClassDef) or node.keywords or node.decorators:
+            return
+        if not all(isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual == "builtins.object")
+                   for b in c.bases):
+            return
+        ns = class_ns.get(node)
+        if ns is None or any(h in ns for h in _HOOKS):
+            return
+    inst.sealed = trail.EPOCH[0]
+
+
+def is_sealed(v: Value) -> bool:
+    return isinstance(v, Instance) and v.sealed is not None and v.sealed == trail.EPOCH[0] and not v.generic
+
+
+def user_code(callee: Value) -> bool:
+    """A callee whose code the interpreter runs itself (it moves the epoch on when it cannot)."""
+    return isinstance(callee, (Function, UserBound, ClassValue)) or (
+        isinstance(callee, Instance) and callee.cls.node is not None)
+
+
+def plain(v: Value, budget: list) -> bool:
+    """A value that holds no object of the file's classes, no user code and nothing unknown (which could be
+    either): a foreign call given only such values cannot reach the file's objects."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    if isinstance(v, (Tensor, Const, Number, NDArray, ModuleRef, PyConverted, Gathered)):
+        return True
+    if isinstance(v, Seq):
+        return all(plain(i, budget) for i in v.items) if v.items is not None else plain(v.elem, budget)
+    if isinstance(v, DictValue):
+        return all(plain(i, budget) for _, i in v.items)
+    if isinstance(v, TorchObject):
+        return all(plain(i, budget) for _, i in v.attrs)
+    return False
+
+
+def after_call(callee: Value, args, kwargs, star: bool) -> None:
+    """Move the epoch on after a call of code the interpreter does not run, unless it can reach no object."""
+    if user_code(callee) and not star:
+        return
+    if isinstance(callee, ModuleRef) and callee.qual in _REFLECTIVE:
+        moved_on()
+        return
+    if isinstance(callee, ModuleRef) and callee.qual in _PURE_BUILTINS and not star:
+        return
+    budget = [64]
+    if star or not isinstance(callee, (ModuleRef, TorchObject)) or \
+            not all(plain(a, budget) for a in list(args) + list(kwargs.values())):
+        moved_on()
+
+
+def has_key(obj: Value, name: str):
+    """``name in vars(obj)``: True or False on a sealed object, else None."""
+    if not is_sealed(obj):
+        return None
+    return name in obj.attrs
+
+
+def has_attr(objects, obj: Value, name: str) -> Value:
+    """``hasattr(obj, name)`` on a sealed object: its own attributes, then its class's (a property or a class
+    torchlint cannot see leaves it unknown)."""
+    if not is_sealed(obj):
+        return Number("bool")
+    if name in obj.attrs:
+        return Const(True)
+    attr = objects.class_attr(obj.cls, name)
+    if attr is None:
+        return Const(False)
+    if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and any(
+            isinstance(d.decorator, cst.Name) and d.decorator.value == "property" for d in attr.node.decorators):
+        return Number("bool")
+    return Const(True) if attr is not UNKNOWN else Number("bool")
