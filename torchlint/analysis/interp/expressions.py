@@ -426,7 +426,7 @@ class Expressions:
                 and isinstance(callee.receiver, (TorchObject, Instance)) and not star \
                 and (args or list(kwargs.values())) == [Const(False)] and params.can_freeze(self.ip):
             result = params.freeze(callee.receiver)
-            self.ip.stmts.store_back(func.value, result, frame)
+            self.ip.heap.store_back(func.value, result, frame)
         # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
         if isinstance(callee, BoundMethod) and isinstance(callee.receiver, Tensor) and callee.name.endswith("_") \
                 and not callee.name.startswith("_") and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):

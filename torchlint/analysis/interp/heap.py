@@ -3,7 +3,8 @@ two sides of a branch left, as for local variables (the undo trail is analysis/t
 from __future__ import annotations
 
 from torchlint.analysis.trail import ABSENT, OPEN, Trail
-from torchlint.analysis.values import UNKNOWN, Instance, Value, join, join_head
+import libcst as cst
+from torchlint.analysis.values import UNKNOWN, Const, Instance, ModuleRef, Value, join, join_head
 from torchlint.analysis.interp.data import is_stand_in
 
 
@@ -27,6 +28,23 @@ class Heap:
             # one that __init__ sets to None and a method to a tensor (`self.outputs = None`, later
             # `self.outputs = model(x)`) is a tensor that may be None, not Unknown
             attrs[name] = join_head(attrs[name], value)
+
+    def store_back(self, node, value: Value, frame):
+        """Rebind what ``node`` names (a name, or an attribute of an object of the file's classes) to ``value``,
+        the same object changed (a frozen module)."""
+        if isinstance(node, cst.Name):
+            if node.value in frame.vars:
+                frame.vars[node.value] = value
+            return
+        owner, name = None, None
+        if isinstance(node, cst.Attribute):
+            owner, name = self.ip.objects.eval_quiet(node.value, frame), node.attr.value
+        elif isinstance(node, cst.Call) and len(node.args) == 2 and not any(a.keyword or a.star for a in node.args) \
+                and self.ip.objects.eval_quiet(node.func, frame) == ModuleRef("builtins.getattr"):
+            owner, key = (self.ip.objects.eval_quiet(a.value, frame) for a in node.args)  # getattr(self, name)
+            name = key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+        if isinstance(owner, Instance) and name in owner.attrs:
+            owner.attrs[name] = value
 
     def open_loop(self) -> Trail:
         """Start a loop: its trail keeps every value stored into an attribute while it runs."""

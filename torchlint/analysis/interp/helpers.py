@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 import libcst as cst
-from torchlint.analysis.cstwalk import dotted
+from torchlint.analysis.cstwalk import dotted, ends_early
 from torchlint.analysis.values import (
     UNKNOWN,
     ClassValue,
@@ -450,3 +450,33 @@ def dict_key(v: Value):
         parts = tuple(dict_key(i) for i in v.items)
         return NO_KEY if any(p is NO_KEY for p in parts) else parts
     return NO_KEY
+
+
+UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of blocks) run once per module
+
+
+def _unrollable(stmt, iterable, any_items: bool = False) -> bool:
+    """A loop over a known list of modules or objects, or over a dict's keys or items (of anything with
+    ``any_items``: a loop of a constructor, which builds an object's layers once, such as
+    ``for i in range(depth): layers["conv" + str(i)] = ...``), with no else and no way to end an iteration early."""
+    if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
+        return False
+    if stmt.orelse is not None:
+        return False
+    if not (any_items or any(isinstance(i, (Instance, TorchObject)) for i in iterable.items)
+            or all(_key_like(i) for i in iterable.items)):
+        return False
+    return not ends_early(stmt.body)
+
+
+def _unmark(state: dict, loop) -> dict:
+    return {k: same_iteration(v, loop) for k, v in state.items()}
+
+
+def _key_like(v) -> bool:
+    """A dict key as loops over ``d``, ``d.keys()`` or ``d.items()`` give it: a string or a tuple of constants
+    (``("color", 0)``), or a (key, value) pair: each iteration then stores under its own key."""
+    if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None and len(v.items) == 2 and _key_like(v.items[0]):
+        return True
+    return isinstance(v, Const) and (isinstance(v.value, str) or
+                                     isinstance(v.value, tuple) and any(isinstance(p, str) for p in v.value))

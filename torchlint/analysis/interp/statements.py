@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 import libcst as cst
-from torchlint.analysis.cstwalk import dotted, ends_early
+from torchlint.analysis.cstwalk import dotted
 from torchlint.analysis.values import (
     UNKNOWN,
     ClassValue,
@@ -24,7 +24,7 @@ from torchlint.analysis.interp.state import Frame, MAX_LOOP_ITERATIONS, TRANSPAR
 from torchlint.analysis.interp.helpers import GRAD_KEY
 from torchlint.analysis.interp.helpers import (NO_KEY, _after_inplace, _callable_qual, _grad_mode_of, _grad_off_label, _name_of,
                                                _truth, grad_from, grad_into, grad_state, join_vars, vars_equal, widen)
-from torchlint.analysis.interp.helpers import previous_iteration, same_iteration
+from torchlint.analysis.interp.helpers import previous_iteration, _unmark, _unrollable
 from torchlint.analysis.cstwalk import walk
 from torchlint.analysis.interp import params, sealed
 from torchlint.analysis.interp.data import is_stand_in
@@ -245,25 +245,8 @@ class Statements:
         live = self._loop(stmt, frame, bind, may_skip=True, body_runs=not known_empty)
         module = params.freezes_all(stmt)
         if module is not None and live and params.can_freeze(self.ip):
-            self.store_back(module, params.freeze(self.ip.objects.eval_quiet(module, frame)), frame)
+            self.ip.heap.store_back(module, params.freeze(self.ip.objects.eval_quiet(module, frame)), frame)
         return live
-
-    def store_back(self, node, value: Value, frame: Frame):
-        """Rebind what ``node`` names (a name, or an attribute of an object of the file's classes) to ``value``,
-        the same object changed (a frozen module)."""
-        if isinstance(node, cst.Name):
-            if node.value in frame.vars:
-                frame.vars[node.value] = value
-            return
-        owner, name = None, None
-        if isinstance(node, cst.Attribute):
-            owner, name = self.ip.objects.eval_quiet(node.value, frame), node.attr.value
-        elif isinstance(node, cst.Call) and len(node.args) == 2 and not any(a.keyword or a.star for a in node.args) \
-                and self.ip.objects.eval_quiet(node.func, frame) == ModuleRef("builtins.getattr"):
-            owner, key = (self.ip.objects.eval_quiet(a.value, frame) for a in node.args)  # getattr(self, name)
-            name = key.value if isinstance(key, Const) and isinstance(key.value, str) else None
-        if isinstance(owner, Instance) and name in owner.attrs:
-            owner.attrs[name] = value
 
     def stmt_While(self, stmt: cst.While, frame: Frame) -> bool:
         def bind(f):
@@ -620,33 +603,3 @@ class Statements:
                 self.assign(elements[i].value, Seq("list", None, elem), frame)
             else:
                 self.assign(t, elem, frame)
-
-
-UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of blocks) run once per module
-
-
-def _unrollable(stmt, iterable, any_items: bool = False) -> bool:
-    """A loop over a known list of modules or objects, or over a dict's keys or items (of anything with
-    ``any_items``: a loop of a constructor, which builds an object's layers once, such as
-    ``for i in range(depth): layers["conv" + str(i)] = ...``), with no else and no way to end an iteration early."""
-    if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
-        return False
-    if stmt.orelse is not None:
-        return False
-    if not (any_items or any(isinstance(i, (Instance, TorchObject)) for i in iterable.items)
-            or all(_key_like(i) for i in iterable.items)):
-        return False
-    return not ends_early(stmt.body)
-
-
-def _unmark(state: dict, loop) -> dict:
-    return {k: same_iteration(v, loop) for k, v in state.items()}
-
-
-def _key_like(v) -> bool:
-    """A dict key as loops over ``d``, ``d.keys()`` or ``d.items()`` give it: a string or a tuple of constants
-    (``("color", 0)``), or a (key, value) pair: each iteration then stores under its own key."""
-    if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None and len(v.items) == 2 and _key_like(v.items[0]):
-        return True
-    return isinstance(v, Const) and (isinstance(v.value, str) or
-                                     isinstance(v.value, tuple) and any(isinstance(p, str) for p in v.value))
