@@ -403,14 +403,15 @@ class ClassValue(Value):
 class Instance(Value):
     """One object of a class defined in this file.  Mutable; identity-compared."""
 
-    __slots__ = ("cls", "attrs", "generic", "serial", "sealed")
+    __slots__ = ("cls", "attrs", "generic", "serial", "sealed", "maybe")
 
     def __init__(self, cls: ClassValue, generic: bool = False):
         self.cls = cls
         self.attrs: dict = Attrs(self)  # stores on a path are undone for the other side of a branch (trail.py)
         self.generic = generic
         self.serial = new_serial()
-        self.sealed = None  # the epoch in which its attribute names are all known (interp/sealed.py)
+        self.sealed = None  # the epoch in which every store into its attributes was seen (interp/sealed.py)
+        self.maybe = False  # True once a branch or a loop may have set an attribute of it, or not
 
     def describe(self) -> str:
         return f"{self.cls.name} instance"

@@ -436,8 +436,7 @@ class Expressions:
                     frame.vars[name] = result if isinstance(result, Tensor) else Tensor(shape=callee.receiver.shape)
                 else:
                     frame.vars[name] = _after_inplace(callee.receiver, result, self.ip.grad_enabled)
-        sealed.after_call(callee, [callee.receiver] + list(args) if isinstance(callee, BoundMethod) else args, kwargs,
-                          star)
+        sealed.after_call(callee, args, kwargs, star)
         if not self.ip.silent:
             ev = CallEvent(callee, tuple(args), dict(kwargs), result, self.ip.grad_enabled,
                            tuple((fn.qual, n) for fn, n in self.ip.stack), self.ip.in_loop > 0, not self.ip.grad_assumed)

@@ -6,6 +6,7 @@ from torchlint.analysis.trail import ABSENT, OPEN, Trail
 import libcst as cst
 from torchlint.analysis.values import UNKNOWN, Const, Instance, ModuleRef, Value, join, join_head
 from torchlint.analysis.interp.data import is_stand_in
+from torchlint.analysis.interp import sealed
 
 
 class Heap:
@@ -64,7 +65,7 @@ class Heap:
                 continue
             value = vals[0] if len(vals) == 1 else join_head(vals[0], vals[1])
             if len(vals) == 1 and old is ABSENT:  # stored in the loop only: maybe present
-                obj.sealed = None
+                obj.maybe = True
                 fallback = self._absent(obj, name)
                 if fallback is not None:
                     value = join_head(fallback, value)
@@ -112,7 +113,7 @@ class Heap:
             if not present:
                 continue
             if len(present) < len(vals):
-                obj.sealed = None  # its attribute names are no longer all known (interp/sealed.py)
+                obj.maybe = True  # its attribute names are no longer all known (interp/sealed.py)
                 fallback = self._absent(obj, name)
                 if fallback is not None:
                     present.append(fallback)
@@ -122,9 +123,10 @@ class Heap:
             obj.attrs[name] = value
 
     def _absent(self, obj: Instance, name: str):
-        """What reading ``obj.name`` gives when the object has no such attribute: the class's attribute,
-        None when the read raises AttributeError, UNKNOWN when a class torchlint cannot see may define it."""
-        if is_stand_in(obj):
+        """What reading ``obj.name`` gives when torchlint saw no store into it: the class's attribute, None when
+        the read raises AttributeError; UNKNOWN when a class torchlint cannot see may define it, or code it does
+        not follow may have stored it (``setattr(self, k, v)`` for each option: the object is not sealed)."""
+        if is_stand_in(obj) or not sealed.is_sealed(obj):
             return UNKNOWN
         return self.ip.objects.class_attr(obj.cls, name)
 

@@ -6,13 +6,15 @@ the file's own code, from a class whose bases are all the file's classes (no ``_
 torchlint does not follow could have reached it.  Anything that might have (a call of code torchlint does not
 see with an argument that is an object or unknown, a user function it did not run, a store into an attribute
 of an unknown value, a ``try`` that may stop half-way, ...) moves the epoch on, which unseals every object made
-before (analysis/trail.py).  An attribute that a branch or a loop may have set, or not, unseals its object.
+before (analysis/trail.py).  An attribute that a branch or a loop may have set, or not, leaves its names
+unknown too (``Instance.maybe``); and where an object is not sealed, an attribute torchlint saw no store into
+may have one it did not see (interp/heap.py).
 """
 from __future__ import annotations
 
 import libcst as cst
 from torchlint.analysis import trail
-from torchlint.analysis.values import (UNKNOWN, ClassValue, Const, DictValue, Function, Gathered, Instance, ModuleRef,
+from torchlint.analysis.values import (UNKNOWN, BoundMethod, ClassValue, Const, DictValue, Function, Gathered, Instance, ModuleRef,
                                        NDArray, Number, PyConverted, Seq, Tensor, TorchObject, UserBound, Value)
 
 # class members that let an object's __dict__ change, or its attributes come from elsewhere, out of sight
@@ -85,14 +87,17 @@ def after_call(callee: Value, args, kwargs, star: bool) -> None:
     if isinstance(callee, ModuleRef) and callee.qual in _PURE_BUILTINS and not star:
         return
     budget = [64]
-    if star or not isinstance(callee, (ModuleRef, TorchObject)) or \
+    # a method of a tensor, a torch object, an nn.Module or a container (or object.__init__) runs none of the
+    # file's code and changes at most its receiver, never a sealed object (an nn.Module has a base torchlint
+    # cannot see): only its arguments count
+    if star or not isinstance(callee, (ModuleRef, TorchObject, BoundMethod)) or \
             not all(plain(a, budget) for a in list(args) + list(kwargs.values())):
         moved_on()
 
 
 def has_key(obj: Value, name: str):
-    """``name in vars(obj)``: True or False on a sealed object, else None."""
-    if not is_sealed(obj):
+    """``name in vars(obj)``: True or False on a sealed object with no maybe-present attribute, else None."""
+    if not is_sealed(obj) or obj.maybe:
         return None
     return name in obj.attrs
 
@@ -100,7 +105,7 @@ def has_key(obj: Value, name: str):
 def has_attr(objects, obj: Value, name: str) -> Value:
     """``hasattr(obj, name)`` on a sealed object: its own attributes, then its class's (a property or a class
     torchlint cannot see leaves it unknown)."""
-    if not is_sealed(obj):
+    if not is_sealed(obj) or obj.maybe:
         return Number("bool")
     if name in obj.attrs:
         return Const(True)
