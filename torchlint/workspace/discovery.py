@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from pathlib import Path
 from typing import Optional
 
 from torchlint.diagnostics import Diagnostic, Location
-from torchlint.workspace.globs import matches
 from torchlint.settings import Settings
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
@@ -89,8 +89,60 @@ def _repo_specs(worktree: Path) -> list:
         files = [gitdir / "info" / "exclude"] if gitdir is not None else []
         if gitdir is not None:
             files.append(_global_excludes_file(worktree))
-        _REPO_SPECS[key] = [spec for spec in (_read_spec(f) for f in files if f is not None) if spec is not None]
+        _REPO_SPECS[key] = [_AnyPattern(spec) for spec in (_read_spec(f) for f in files if f is not None)
+                            if spec is not None]
     return _REPO_SPECS[key]
+
+
+class _AnyPattern:
+    """A cheap exact test in front of a gitignore spec: does *any* of its patterns match a path?
+
+    The spec's answer depends on the last matching pattern (negations, directory marks), so it
+    stays the judge; but a path that no pattern matches is not ignored, and one regular
+    expression, the alternation of the patterns' own, tells that at C speed instead of one
+    Python call per pattern.  When the patterns cannot be combined (back-references, flags),
+    every path goes to the spec."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.search = None
+        try:
+            anywhere, other = [], []  # most patterns match at any depth: their common head is factored out
+            for p in spec.patterns:
+                rx = getattr(p, "regex", None)
+                if p.include is None or rx is None:
+                    continue  # a comment or a blank line: never matches
+                if not isinstance(rx.pattern, str) or rx.flags != re.UNICODE or "(?P=" in rx.pattern:
+                    return
+                body = _NAMED_GROUP.sub("(?:", rx.pattern)
+                if body.startswith(_ANY_DEPTH):
+                    anywhere.append("(?:" + body[len(_ANY_DEPTH):] + ")")
+                else:
+                    other.append("(?:" + body + ")")
+            if anywhere:
+                other.append(_ANY_DEPTH + "(?:" + "|".join(anywhere) + ")")
+            self.search = re.compile("|".join(other)).search if other else (lambda _file: None)
+        except (re.error, AttributeError, TypeError):
+            self.search = None
+
+    def match_file(self, rel: str) -> bool:
+        if self.search is not None:
+            norm = rel[1:] if rel.startswith("/") else (rel[2:] if rel.startswith("./") else rel)
+            if self.search(norm) is None:
+                return False
+        return self.spec.match_file(rel)
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+_ANY_DEPTH = "^(?:.+/)?"  # the head of a pattern without a slash: at the top or below any directory
+
+
+def _any_of(patterns):
+    """The ``fullmatch`` of one regular expression that matches where one of the fnmatch ``patterns``
+    does (``fnmatch.translate``, as :func:`fnmatch.fnmatchcase` compiles them); None for no pattern."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
 class _Matcher:
@@ -100,6 +152,18 @@ class _Matcher:
         self.gitignore = settings.respect_gitignore
         self.force_exclude = settings.force_exclude
         self._specs: dict = {} if specs is None else specs
+        self._dir_specs: dict = {}  # (directory, first) -> the specs that judge its entries
+        # excluded(): each pattern p (trailing "/" dropped) excludes a path when fnmatch(rel, p),
+        # fnmatch(name, p), p has "**" and git's rules match rel, fnmatch(rel, p + "/*") or
+        # fnmatch(the path as given, p): the same tests, each one regular expression over all patterns
+        pats = [pat.rstrip("/") for pat in self.patterns]
+        self._rel_any = _any_of(pats + [p + "/*" for p in pats])
+        self._name_any = _any_of(pats)
+        self._globstar = [p for p in pats if "**" in p]
+        root = str(self.root)
+        self._root_prefix = None
+        if os.path.isabs(root):
+            self._root_prefix = root if root.endswith("/") else root + "/"
 
     def _rel(self, path: Path) -> str:
         try:
@@ -107,34 +171,74 @@ class _Matcher:
         except ValueError:
             return path.as_posix()
 
+    def _rel_of_resolved(self, resolved: str, given: str) -> str:
+        """:meth:`_rel` of the path ``given`` (POSIX, as :meth:`Path.as_posix` writes it), whose resolved
+        form (absolute, normalised) is ``resolved``."""
+        if os.sep != "/":  # pragma: no cover - not a POSIX system
+            return self._rel(Path(given))
+        prefix = self._root_prefix
+        if prefix is not None:
+            if resolved.startswith(prefix):
+                return resolved[len(prefix):] or "."
+            if resolved + "/" == prefix:
+                return "."
+        return given
+
     def excluded(self, path: Path) -> bool:
-        rel = self._rel(path)
-        for pat in self.patterns:
-            pat = pat.rstrip("/")
-            if matches(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*") or fnmatch.fnmatchcase(path.as_posix(), pat):
-                return True
+        return self._excluded(self._rel(path), path.as_posix())
+
+    def _excluded(self, rel: str, given: str) -> bool:
+        if self._rel_any is None:
+            return False
+        if self._rel_any(rel) or self._name_any(rel.rsplit("/", 1)[-1]) or self._name_any(given):
+            return True
+        if self._globstar:
+            from torchlint.workspace.globs import _spec
+
+            return any(_spec(p).match_file(rel) for p in self._globstar)
         return False
 
     def _spec(self, directory: Path):
         key = str(directory)
         if key not in self._specs:
-            self._specs[key] = _read_spec(directory / ".gitignore")
+            spec = _read_spec(directory / ".gitignore")
+            self._specs[key] = _AnyPattern(spec) if spec is not None else None
         return self._specs[key]
+
+    def _specs_of(self, directory: str, first: bool) -> list:
+        """The specs that judge the entries below ``directory`` (an absolute path): its ``.gitignore``,
+        and, for the work tree's root (``first``, with a ``.git``), the repository-wide excludes."""
+        key = (directory, first)
+        specs = self._dir_specs.get(key)
+        if specs is None:
+            d = Path(directory)
+            specs = [self._spec(d)]
+            if first and (d / ".git").exists():
+                specs += _repo_specs(d)
+            specs = self._dir_specs[key] = [s for s in specs if s is not None]
+        return specs
 
     def ignored(self, path: Path, is_dir: bool, parents: list) -> bool:
         if not self.gitignore:
             return False
-        path = Path(os.path.abspath(path))
+        return self._ignored(os.path.abspath(path), is_dir, [os.path.abspath(d) for d in parents])
+
+    def _ignored(self, full: str, is_dir: bool, parents: list) -> bool:
+        """:meth:`ignored` of the absolute, normalised path ``full``, below the absolute ``parents``."""
         for i, d in enumerate(parents):
-            d = Path(os.path.abspath(d))
-            specs = [self._spec(d)]
-            if i == 0 and (d / ".git").exists():  # the work tree's root: the repository-wide excludes too
-                specs += _repo_specs(d)
-            try:
-                rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
-            except ValueError:
+            specs = self._specs_of(d, i == 0)
+            if not specs:
                 continue
-            if any(spec is not None and spec.match_file(rel) for spec in specs):
+            prefix = d if d.endswith("/") else d + "/"
+            if full.startswith(prefix):
+                rel = full[len(prefix):]
+            elif full == d:
+                rel = "."
+            else:
+                continue
+            if is_dir:
+                rel += "/"
+            if any(spec.match_file(rel) for spec in specs):
                 return True
         return False
 
@@ -207,7 +311,7 @@ def discover(paths: list, settings: Settings, resolver=None) -> tuple:
 
 def _walk(top: Path, matchers: _Matchers, files: dict, problems: list, parents: list) -> None:
     seen: set = set()
-    stack = [(top, parents)]
+    stack = [(top, [os.path.abspath(d) for d in parents])]
     while stack:
         directory, dparents = stack.pop()
         matcher = matchers.for_path(directory)
@@ -226,19 +330,42 @@ def _walk(top: Path, matchers: _Matchers, files: dict, problems: list, parents: 
         except OSError as e:
             problems.append(io_error(directory, f"{directory}: {e.strerror or e}"))
             continue
-        here = Path(os.path.abspath(directory))
+        here = os.path.abspath(directory)
         sub_parents = dparents if dparents and dparents[-1] == here else dparents + [here]
+        # An entry's strings from its directory's, computed once: the path as given, its absolute
+        # form, and its resolved form (the directory's, plus the name, unless the entry is a link).
+        given_dir = directory.as_posix()
+        given_dir = "" if given_dir == "." else (given_dir if given_dir.endswith("/") else given_dir + "/")
+        here_dir = here if here.endswith("/") else here + "/"
+        real_dir = os.path.realpath(directory)
+        real_dir = real_dir if real_dir.endswith("/") else real_dir + "/"
+        gitignore = matcher.gitignore
         for entry in entries:
-            path = Path(entry.path)
+            name = entry.name
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            if matcher.excluded(path) or matcher.ignored(path, is_dir, sub_parents):
+            try:
+                link = entry.is_symlink()
+            except OSError:
+                link = True
+            given = given_dir + name
+            path = None
+            if link:  # resolved through the link
+                path = Path(entry.path)
+                rel = matcher._rel(path)
+            else:
+                rel = matcher._rel_of_resolved(real_dir + name, given)
+            if matcher._excluded(rel, given):
                 continue
+            if gitignore and matcher._ignored(here_dir + name, is_dir, sub_parents):
+                continue
+            if path is None:
+                path = Path(entry.path)
             if is_dir:
                 stack.append((path, sub_parents))
-            elif entry.name.endswith(SOURCE_SUFFIXES):
+            elif name.endswith(SOURCE_SUFFIXES):
                 try:
                     if not entry.is_file():
                         if entry.is_symlink() and not path.exists():
