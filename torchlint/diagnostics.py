@@ -84,7 +84,7 @@ class FileResult:
     path: Path
     diagnostics: list = field(default_factory=list)
     error: Optional[Diagnostic] = None
-    source: Optional[str] = None
+    source: Optional[str] = None  # the text, kept only with findings or an error (for a code frame)
     parsed: bool = False
     applied: list = field(default_factory=list)  # fixes applied (fix mode)
     fix_error: Optional[str] = None

@@ -231,6 +231,8 @@ def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResu
 
         diags = [nbmod.map_diagnostic(notebook, d, display) for d in diags]
     result.diagnostics = sorted(diags, key=Diagnostic.sort_key)
+    if not result.diagnostics and result.error is None:
+        result.source = None  # only a code frame reads it: a run over 2,000 files need not hold them all
     return result
 
 
