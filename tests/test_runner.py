@@ -229,3 +229,41 @@ def test_a_dying_worker_is_blamed_on_its_file_only(tmp_path, monkeypatch):
 
 def test_usable_cores_is_positive():
     assert runner._usable_cores() >= 1
+
+
+def test_a_clean_files_source_is_not_kept(tmp_path):
+    # only a code frame reads it; a run over thousands of files must not hold them all
+    assert _one(tmp_path, GOOD).source is None
+    broken = "import torch\nloss.backward(\n"
+    res = _one(tmp_path, broken, name="bad.py")
+    assert res.error is not None and res.error.code == "E999" and res.source == broken  # an error keeps it
+
+
+def test_the_collector_is_paced_by_files_and_left_as_it_was(tmp_path, monkeypatch):
+    import gc
+
+    files = []
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(BAD)
+        files.append(tmp_path / f"m{i}.py")
+    seen = []
+    real = runner.lint_file
+
+    def spy(*a, **kw):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(runner, "lint_file", spy)
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    res = check_files(files, _settings(tmp_path))
+    assert [len(r.diagnostics) for r in res] == [1, 1, 1]
+    assert seen == [(runner._FileCollector.YOUNG, True)] * 3  # what lived before each file was frozen
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0  # and the process is as it was
+    gc.disable()
+    try:  # a process that manages the collector itself is left alone
+        seen.clear()
+        check_files(files[:1], _settings(tmp_path))
+        assert seen == [(before[0], False)] and not gc.isenabled()
+    finally:
+        gc.enable()

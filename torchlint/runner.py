@@ -236,6 +236,57 @@ def _finish(result: FileResult, diags: list, notebook, display: str) -> FileResu
     return result
 
 
+# -- garbage collection ----------------------------------------------------------
+
+
+class _FileCollector:
+    """CPython's cyclic garbage collector, paced by files rather than by allocations.
+
+    A LibCST tree is hundreds of thousands of objects that live until the file is done, next to the
+    imported engine and the caches kept across files; the default pacing (a young collection every
+    700 allocations, a full one whenever the heap has grown by a quarter) traverses all of them again
+    and again: a third of the CPU time of a run over diffusers.  Instead, before each file, one
+    collection frees the cycles the last file left (so a file's garbage never outlives it), and what
+    still lives is frozen (:func:`gc.freeze`: never traversed again, still freed by reference
+    counting); within a file, collections are rarer (:data:`YOUNG`) and never full.  Frozen objects
+    that die later (an evicted cache entry) are found by a full collection once the frozen heap has
+    grown by a quarter.  The default pacing is back when the run ends (a process that checks files
+    from its own code is left as it was)."""
+
+    YOUNG = 50_000
+
+    def __init__(self):
+        import gc
+
+        self.gc = gc
+        # a process that disabled the collector, or freezes objects itself, is left alone
+        self.active = gc.isenabled() and gc.get_freeze_count() == 0
+        self.files = 0
+        self.frozen = 0
+        self.old = gc.get_threshold()
+
+    def before_file(self) -> None:
+        if not self.active:
+            return
+        gc = self.gc
+        if not self.files:
+            gc.set_threshold(self.YOUNG, 10, 1000)
+        else:
+            gc.collect()
+            if gc.get_freeze_count() > self.frozen + self.frozen // 4 + self.YOUNG:
+                gc.unfreeze()
+                gc.collect()
+                gc.freeze()
+                self.frozen = gc.get_freeze_count()
+        gc.freeze()
+        self.files += 1
+
+    def done(self) -> None:
+        if self.active and self.files:
+            self.gc.unfreeze()
+            self.gc.set_threshold(*self.old)
+
+
 # -- the driver ------------------------------------------------------------------
 
 
@@ -331,8 +382,13 @@ def check_files(files: list, settings: Settings, *, progress: Optional[Callable]
     if jobs > 1 and len(todo) >= POOL_MIN_FILES and work >= POOL_MIN_BYTES:
         _run_pool(todo, settings, mode, min(jobs, len(todo)), finished, file_settings)
     else:
-        for i, path, data, key, rules in todo:
-            finished(i, lint_file(path, data, file_settings.get(i, settings), mode, rules))
+        collector = _FileCollector()
+        try:
+            for i, path, data, key, rules in todo:
+                collector.before_file()
+                finished(i, lint_file(path, data, file_settings.get(i, settings), mode, rules))
+        finally:
+            collector.done()
     if index is not None:
         index.save(roots)  # one write, and only when something changed
     return results
@@ -363,8 +419,15 @@ def _worker_init():
     registry.load_rules()
 
 
+_WORKER_GC: Optional[_FileCollector] = None  # a pool worker's (its process ends with the pool)
+
+
 def _worker(job):
+    global _WORKER_GC
     path, data, settings, mode, rules = job
+    if _WORKER_GC is None:
+        _WORKER_GC = _FileCollector()
+    _WORKER_GC.before_file()
     return lint_file(Path(path), data, settings, mode, rules)
 
 

@@ -39,7 +39,17 @@ class Param:
     kind: str = "pos"  # 'pos', 'kw' (keyword-only), 'var' (*args)
 
 
+_SIGS: dict = {}  # signature text -> its parameters (the tables repeat a few hundred signatures 700 times)
+
+
 def parse_sig(sig: str) -> tuple[Param, ...]:
+    params = _SIGS.get(sig)
+    if params is None:
+        params = _SIGS[sig] = _parse_sig(sig)
+    return params
+
+
+def _parse_sig(sig: str) -> tuple[Param, ...]:
     params = []
     kwonly = False
     for raw in filter(None, (p.strip() for p in sig.split(","))):
