@@ -262,7 +262,8 @@ class _FileCollector:
         # a process that disabled the collector, or freezes objects itself, is left alone
         self.active = gc.isenabled() and gc.get_freeze_count() == 0
         self.files = 0
-        self.frozen = 0
+        self.frozen = 0  # objects frozen at the last full collection
+        self.added = 0  # objects frozen since
         self.old = gc.get_threshold()
 
     def before_file(self) -> None:
@@ -273,11 +274,13 @@ class _FileCollector:
             gc.set_threshold(self.YOUNG, 10, 1000)
         else:
             gc.collect()
-            if gc.get_freeze_count() > self.frozen + self.frozen // 4 + self.YOUNG:
+            # the survivors are all in the oldest generation now (the frozen ones are not counted:
+            # gc.get_freeze_count() walks the whole frozen heap)
+            self.added += len(gc.get_objects(2))
+            if self.added > self.frozen // 4 + self.YOUNG:
                 gc.unfreeze()
                 gc.collect()
-                gc.freeze()
-                self.frozen = gc.get_freeze_count()
+                self.frozen, self.added = len(gc.get_objects(2)), 0
         gc.freeze()
         self.files += 1
 
