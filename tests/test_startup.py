@@ -69,6 +69,8 @@ def test_a_warm_cache_hit_needs_no_libcst(proj):
     mods, r = _run(CLI, ["check", "bad.py", "--output-format", "concise"], proj)
     assert "TL001" in r.stdout
     assert not _loaded(mods, "libcst") and not _loaded(mods, "torchlint.engine")
+    for name in ("torchlint.analysis", "torchlint.report.suppression", "pathspec", "rich"):
+        assert not _loaded(mods, name), name  # a hit is one index read: no analysis, no suppression
 
 
 def test_runner_alone(proj):
