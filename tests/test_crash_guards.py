@@ -118,6 +118,36 @@ def test_run_deep_turns_deep_recursion_into_recursion_error_and_restores_the_lim
     assert guards.run_deep(lambda: guards.run_deep(lambda: 42)) == 42
 
 
+def _deep_ident():
+    import threading
+
+    return threading.current_thread()  # an object, not an ident: the idents of finished threads are reused
+
+
+def _deep_name():
+    import threading
+
+    return threading.current_thread().name
+
+
+def test_the_main_threads_calls_share_one_deep_thread_and_a_forked_child_gets_its_own():
+    # one thread kept for the process: a new thread per file left two stacks resident at once
+    import multiprocessing
+    import threading
+
+    first, second = guards.run_deep(_deep_ident), guards.run_deep(_deep_ident)
+    assert first is second is not threading.current_thread()
+    others = []
+    for _ in range(2):  # another thread's calls each get a thread of their own, as before
+        t = threading.Thread(target=lambda: others.append(guards.run_deep(_deep_ident)))
+        t.start()
+        t.join()
+    assert others[0] is not others[1] and first not in others
+    if "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(1) as pool:  # the parent's deep thread is not in the child
+            assert pool.apply_async(guards.run_deep, (_deep_name,)).get(timeout=60) == "torchlint-deep"
+
+
 def test_cpythons_warnings_about_the_checked_code_are_not_printed(tmp_path):
     (tmp_path / "w.py").write_text(HEAD + "y = 1if x else 2\nz = '\\d'\n" + TAIL)
     r = tl("check", "--no-cache", "--select", "TL001", "--output-format", "concise", "w.py", cwd=tmp_path)
