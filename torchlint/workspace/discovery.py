@@ -138,8 +138,9 @@ _ANY_DEPTH = "^(?:.+/)?"  # the head of a pattern without a slash: at the top or
 
 
 def _any_of(patterns):
-    """The ``fullmatch`` of one regular expression that matches where one of the fnmatch ``patterns``
-    does (``fnmatch.translate``, as :func:`fnmatch.fnmatchcase` compiles them); None for no pattern."""
+    """A test true where one of the fnmatch ``patterns`` matches: the ``match`` of the alternation of
+    their regular expressions (``fnmatch.translate``, each anchored at the end, as
+    :func:`fnmatch.fnmatchcase` compiles them); None for no pattern."""
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
