@@ -77,8 +77,7 @@ class Statements:
             if isinstance(current, Tensor):
                 # x += y changes x in place: it stays the same tensor (x[i] += y: the tensor x is written into)
                 if not self.ip.silent:
-                    base = frame.lookup(s.target.value.value) if isinstance(s.target, cst.Subscript) \
-                        and isinstance(s.target.value, cst.Name) else None
+                    base = self._written_base(s.target, frame)
                     written = base if isinstance(base, Tensor) else current
                     self.ip.analysis.inplace.setdefault(s, []).append((written, self.ip._known_grad()))
                 value = _after_inplace(current, value, self.ip.grad_enabled)
@@ -524,6 +523,18 @@ class Statements:
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, Seq("list", None, UNKNOWN), frame)
 
+    def _written_base(self, target, frame: Frame):
+        """The tensor that ``x[i] op= v`` writes into: what the subscripted name or attribute chain holds
+        (``w`` of ``w[i]``, ``layers[k].weight`` of ``layers[k].weight[:, j]``); None when the chain holds a
+        call, whose evaluation could repeat side effects."""
+        if not isinstance(target, cst.Subscript):
+            return None
+        if isinstance(target.value, cst.Name):
+            return frame.lookup(target.value.value)
+        if any(isinstance(n, (cst.Call, cst.NamedExpr, cst.Await, cst.Yield, cst.Lambda)) for n in walk(target.value)):
+            return None
+        return self.ip.exprs.eval(target.value, frame)
+
     def assign_item(self, target: cst.Subscript, value: Value, frame: Frame):
         """``c[k] = value``: a tensor written in place, or the new contents of a dict or list held by a name or
         by an attribute of an object of the file's classes (``self.models["encoder"] = Net()``)."""
@@ -539,6 +550,11 @@ class Statements:
         if not self.ip.silent:  # what was written into, for the aliasing facts (semantic/aliasing.py)
             self.ip.analysis.item_stores.setdefault(target, []).append(
                 (base if base is not None else UNKNOWN, self.ip.generic > 0))
+        if owner is not None and isinstance(target.value, cst.Attribute) and isinstance(base, Tensor):
+            # layer.weight[i] = v writes into the tensor an attribute holds (what it holds stays that tensor)
+            if not self.ip.silent:
+                self.ip.analysis.inplace.setdefault(target, []).append((base, self.ip._known_grad()))
+            return
         if owner is not None and not (isinstance(owner, Instance) and isinstance(base, (DictValue, Seq))):
             return
         if isinstance(base, Tensor):
