@@ -8,6 +8,7 @@ from torchlint.analysis.values import (
     Const,
     DictValue,
     Gathered,
+    Instance,
     NDArray,
     Number,
     Seq,
@@ -87,7 +88,8 @@ class TensorAccess:
                         return base.items[i.value]
                     except IndexError:
                         return UNKNOWN
-                return base.element()
+                one_of = join_instances(base.items) if base.items else None
+                return base.element() if one_of is None else one_of
             if len(index) == 1 and index[0][0] == "slice":
                 parts = index[0][1]
                 if base.items is not None and all(isinstance(p, Const) and (p.value is None or isinstance(p.value, int)) for p in parts):
@@ -151,3 +153,41 @@ def subscript_key(index: list):
     if len(index) == 1:
         return dict_key(index[0][1])
     return dict_key(Seq("tuple", tuple(v for _, v in index)))
+
+
+JOIN_DEPTH = 4  # nested objects joined field by field (block.attention.output.dense), deeper ones to Unknown
+
+
+def join_instances(items, depth: int = JOIN_DEPTH):
+    """One of several objects of one class of the file, not knowing which (``self.layer[i]`` of an nn.ModuleList
+    of identical blocks, ``i`` unknown): a snapshot that has the attributes all of them have, each the join of
+    theirs; nested objects of one class and lists of equal length are joined the same way, ``depth`` levels deep.
+    The snapshot is generic (what it was built with is not one call's arguments) and writes to it reach none of
+    the objects. None when the items are not all objects of one class."""
+    if not items or not all(isinstance(it, Instance) for it in items):
+        return None
+    first = items[0]
+    if any(it.cls is not first.cls for it in items):
+        return None
+    if all(it is first for it in items):
+        return first
+    out = Instance(first.cls, generic=True)
+    for key, value in first.attrs.items():
+        if not all(key in it.attrs for it in items):
+            continue
+        out.attrs[key] = _join_field([value] + [it.attrs[key] for it in items[1:]], depth - 1)
+    return out
+
+
+def _join_field(values, depth: int):
+    if depth > 0 and all(isinstance(v, Instance) for v in values):
+        got = join_instances(values, depth)
+        if got is not None:
+            return got
+    if depth > 0 and all(isinstance(v, Seq) and v.items is not None for v in values) \
+            and len({len(v.items) for v in values}) == 1 and len({v.kind for v in values}) == 1:
+        first = values[0]
+        return Seq(first.kind, tuple(_join_field([v.items[j] for v in values], depth - 1)
+                                     for j in range(len(first.items))),
+                   params=any(v.params for v in values))
+    return join_all(values)
