@@ -65,9 +65,10 @@ is the author's call, and the change belongs inside `f`, possibly far from the
 call.
 
 ## Known limits
-* Only functions, methods and lambdas defined in the file are followed; a
-  function from elsewhere, an `nn.Module`, or `functools.partial` is unknown and
-  not reported.
+* Only functions, methods and lambdas defined in the file, and torch functions
+  themselves (`grad(torch.tanh)`, `grad(torch.sin)` also through an alias), are
+  followed; a function from elsewhere, an `nn.Module`, or `functools.partial` is
+  unknown and not reported.
 * Inside `torch.func.vmap`, the per-sample shapes are not modelled, so calls
   of `grad(f)` through `vmap` are not checked.
 * With `has_aux=True` the first element of the returned 2-tuple is checked;

@@ -433,7 +433,9 @@ class Calls:
     def call_torch_object(self, obj: TorchObject, args, kwargs, node) -> Value:
         if obj.qual == "torch.func.grad":
             f = obj.attr("func")
-            out = self.call(f, args, kwargs, node) if isinstance(f, (Function, UserBound)) else UNKNOWN
+            # a user function, or a torch function itself (grad(torch.sin)): what it returns for these arguments
+            torch_fn = isinstance(f, ModuleRef) and f.qual.startswith("torch.")
+            out = self.call(f, args, kwargs, node) if isinstance(f, (Function, UserBound)) or torch_fn else UNKNOWN
             has_aux = obj.attr("has_aux", Const(False))
             if isinstance(has_aux, Const) and has_aux.value:
                 # f must return a 2-tuple (output, aux); anything else raises a different error
