@@ -61,7 +61,10 @@ because the clearing call is still in the loop. Clearing done in a function
 defined in another module is not seen, so a loop that calls an unknown
 function whose name mentions `zero` (or `grad` with `clear`, `reset`, `none`
 or `free`) is given the benefit of the doubt; other unknown calls are not,
-since clearing gradients is what the loop itself is expected to do.
+since clearing gradients is what the loop itself is expected to do. Making a
+tensor of zeros (`torch.zeros`, `zeros_like`, `new_zeros`, also inside a helper
+of the file) clears nothing; `p.grad.fill_(0)`, `p.grad.mul_(0)` and
+`p.grad.copy_(torch.zeros_like(p))` do.
 A loop that rebuilds its optimizer in every iteration (fresh parameters,
 fresh gradients), or whose body ends every iteration with an unconditional
 `break`/`return`/`raise` (it runs once), is not reported.

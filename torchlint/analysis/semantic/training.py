@@ -11,6 +11,10 @@ import libcst as cst
 from torchlint.analysis.cstwalk import children, walk
 from torchlint.analysis.semantic.blocks import statement_blocks
 
+# Calls that make a new tensor or array of zeros: their names mention "zero", but they clear no gradient
+# (a helper building a one-hot matrix with torch.zeros() is no zero_grad()).
+ZERO_FACTORIES = frozenset({"zeros", "zeros_like", "new_zeros"})
+
 OPTIMIZER_NAME = re.compile(r"(^|_)(opt|optim|optimizer|optimiser)(_|\d|$)|optimizer|optimiser", re.I)
 
 
@@ -75,6 +79,18 @@ def _is_zeroing_call(call) -> bool:
             return False
     if isinstance(f, cst.Name) and f.value == "zero_grad":
         return True
+    return False
+
+
+def _writes_zeros(method: str, args) -> bool:
+    """Does ``g.<method>(*args)`` set ``g`` to zeros: ``fill_(0)``, ``mul_(0)``, ``copy_(torch.zeros_like(g))``?"""
+    if len(args) != 1 or args[0].keyword is not None:
+        return False
+    arg = args[0].value
+    if method in ("fill_", "mul_"):
+        return isinstance(arg, (cst.Integer, cst.Float)) and float(arg.value) == 0
+    if method == "copy_" and isinstance(arg, cst.Call):
+        return _text(arg.func).rsplit(".", 1)[-1] in ZERO_FACTORIES
     return False
 
 
@@ -144,9 +160,11 @@ class _Facts:
                     self.step_stmts.append(stmt)
             name = _text(f).rsplit(".", 1)[-1]
             low = name.lower()
-            if not _is_zeroing_call(node) and (name in self.helpers or "zero" in low or (
+            if not _is_zeroing_call(node) and (name in self.helpers or ("zero" in low and low not in ZERO_FACTORIES) or (
                     "grad" in low and any(w in low for w in ("clear", "reset", "none", "free")))):
                 self.zeroes = self.cleared_other = True
+            elif isinstance(f, cst.Attribute) and _mentions_grad(f.value) and _writes_zeros(f.attr.value, node.args):
+                self.zeroes = self.cleared_other = True  # p.grad.fill_(0), p.grad.copy_(torch.zeros_like(p))
 
 
 _TEXT_CHAIN_LIMIT = 16  # receivers deeper than this (x()()()...) are nobody's optimizer
