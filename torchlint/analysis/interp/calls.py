@@ -67,6 +67,9 @@ class Calls:
         if isinstance(callee, UserBound):
             return self.ip.objects.call_user(callee.func, [callee.self_value] + list(args), kwargs, site=node)
         if isinstance(callee, ClassValue):
+            base = self.ip.objects.torch_base_alone(callee)
+            if base is not None:  # class MyDataParallel(nn.DataParallel): pass -- it is its torch base
+                return self.call_qual(base, args, kwargs, node)
             return self.ip.objects.instantiate(callee, args, kwargs)
         if isinstance(callee, Instance):
             call = self.ip.objects.class_attr(callee.cls, "__call__")

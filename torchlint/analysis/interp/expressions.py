@@ -411,6 +411,13 @@ class Expressions:
         popped = self._dict_pop(func, callee, args, kwargs, star, frame)
         if popped is not None:
             return popped
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value == "update" \
+                and isinstance(callee, BoundMethod) and isinstance(callee.receiver, DictValue) and not star \
+                and frame.lookup(func.value.value) is callee.receiver:
+            new = _updated(callee.receiver, args, kwargs)
+            if new is not None:  # d.update(other): the entries of other replace or join those of d
+                frame.vars[func.value.value] = new
+                return Const(None)
         if star:
             result = UNKNOWN
             if isinstance(callee, TorchObject) and callee.qual == "torch.nn.DataParallel" \
@@ -504,3 +511,16 @@ def _none_test(a: Value, b: Value):
     if isinstance(b, (Tensor, NDArray, Instance, TorchObject, Seq, DictValue, Function, ClassValue, Number, ModuleRef)):
         return False
     return None
+
+
+def _updated(d: DictValue, args, kwargs):
+    """``d`` after ``d.update(other)`` / ``d.update(k=v)`` when every new entry is known; None otherwise."""
+    if len(args) > 1 or (args and not isinstance(args[0], DictValue)):
+        return None
+    new = list(args[0].items) if args else []
+    new += [(k, v) for k, v in kwargs.items()]
+    keys = {k for k, _ in new}
+    other_complete = args[0].complete if args else True
+    other_exact = args[0].exact if args else True
+    return DictValue(tuple((k, v) for k, v in d.items if k not in keys) + tuple(new),
+                     complete=d.complete and other_complete, exact=d.exact and other_exact)

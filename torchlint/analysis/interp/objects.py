@@ -32,6 +32,10 @@ from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _i
 from torchlint.analysis.interp.helpers import _is_classmethod, grad_state, join_grad_states, set_grad_state
 
 
+# What a subclass of a torch class may define and still build and call as that class.
+LIFT_TRANSPARENT = frozenset({"__getattr__"})
+
+
 class UserCode:
     """User code of the abstract interpreter; shared state lives on ``self.ip``."""
 
@@ -58,6 +62,23 @@ class UserCode:
         elif init is UNKNOWN and not cls.is_torch_module():
             return UNKNOWN
         return inst
+
+    def torch_base_alone(self, cls: ClassValue):
+        """The qualified name of the torch class that ``cls`` subclasses when the file's classes on the way add
+        nothing that changes it (an empty body, or only ``__getattr__`` delegating to the wrapped module):
+        ``class MMDataParallel(nn.DataParallel): pass`` builds and calls as an nn.DataParallel. None otherwise."""
+        found = None
+        for c in cls.mro():
+            ns = self.ip.class_ns.get(c.node)
+            if ns is None or set(ns) - LIFT_TRANSPARENT:
+                return None
+            for b in c.bases:
+                if isinstance(b, ClassValue) or _is_plain_base(b):
+                    continue
+                if not (isinstance(b, ModuleRef) and b.qual.startswith("torch.")) or found not in (None, b.qual):
+                    return None
+                found = b.qual
+        return found
 
     def dataclass_fields(self, cls: ClassValue):
         """[(name, default value or None, in __init__)] of a ``@dataclass`` class (and its dataclass bases, first),
