@@ -41,10 +41,9 @@ def file_sites(path: str, project: bool) -> list:
         module = engine.parse(source, path)
     except Exception:
         return []
-    analysis = Interpreter(module).run()
     link = proj.link_for(path) if project else None
-    if link is not None and link.needed(module, analysis):  # as the engine does
-        analysis = Interpreter(module, project=link).run()
+    first = Interpreter(module, keep_units=link is not None)
+    analysis, _ = proj.with_project(module, path, link, first, first.run())  # as the engine does
     ctx = FileContext(source, path, module, analysis)
     out = []
     for node, verdict in site_verdicts(module, analysis).items():

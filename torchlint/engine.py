@@ -200,17 +200,13 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         module = _parse_cst(source, path)
 
     from torchlint.analysis.context import FileContext
-    from torchlint.analysis.interp import Interpreter
-    from torchlint.analysis.project import link_for
+    from torchlint.analysis.project import analyse
 
-    project = link_for(path)  # the project's other modules, read lazily from disk (analysis/project.py)
     try:
         with _recursion_limit(10_000):
-            analysis = Interpreter(module).run()
-            if project is not None and project.needed(module, analysis):  # a backward site it could not see
-                analysis = Interpreter(module, project=project).run()
-            else:
-                project = None
+            # the file alone; again with the project's other modules, read lazily from disk, when a backward
+            # site is unknown alone (analysis/project.py)
+            analysis, project = analyse(module, path)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
     if facts is not None:

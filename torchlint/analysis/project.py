@@ -3,6 +3,10 @@
 When it runs.  A file is first analysed alone, as always; only when one of its
 backward sites is then unknown (see :func:`site_verdicts`) and it imports from
 the project is it analysed again with a :class:`Link` (see :meth:`Link.needed`).
+That second run resolves project names in the module's code and in the
+functions whose own analysis reached an unknown site (the roots); every other
+function's own analysis is the first run's, taken as it was recorded rather
+than repeated (see :func:`analyse`).
 
 Imports stay lazy.  ``from pkg.losses import build_criterion`` binds
 ``ModuleRef("pkg.losses.build_criterion")`` as before; only when the code
@@ -134,6 +138,13 @@ class Link:
             other = getattr(ip, "_other_mode", None) or ({}, {})
             ip._other_mode = (ip.memo, ip.generic_instances)
             ip.memo, ip.generic_instances = other
+
+    def quiet_unit(self, fn) -> bool:
+        """Is ``fn``, analysed on its own, outside :attr:`roots` (so analysed as the file alone would be)?"""
+        if self.roots is None:
+            return False
+        quals, nodes = self.roots
+        return fn.node not in nodes and fn.qual not in quals
 
     def _quiet(self) -> bool:
         """True while the checked file's own code runs in a function outside :attr:`roots`."""
@@ -370,6 +381,36 @@ class Link:
         self.project.kept_bytes += m.size
         m.start(self)
         m.state = "done"
+
+
+def analyse(module, path: Optional[str]):
+    """(the analysis of ``module``, the :class:`Link` it used or None): the file alone, and again with its project
+    when :meth:`Link.needed` says so.  The second run takes the first run's analyses of the functions it analyses
+    quietly (outside the roots) as they are, instead of repeating them: they are the file's alone in both runs
+    (see :meth:`Interpreter.replayable`).  Where either run reaches the step budget, the second run is made whole
+    instead, since a run cut short may stop at another place."""
+    from torchlint.analysis.interp import Interpreter
+
+    link = link_for(path)
+    first = Interpreter(module, keep_units=link is not None)
+    return with_project(module, path, link, first, first.run())
+
+
+def with_project(module, path: Optional[str], link: Optional["Link"], first, analysis):
+    """:func:`analyse` after its first run: ``first`` (an Interpreter made with ``keep_units``) gave ``analysis``."""
+    from torchlint.analysis.interp import Interpreter
+    from torchlint.analysis.interp.state import STEP_BUDGET
+
+    if link is None or not link.needed(module, analysis):
+        return analysis, None
+    whole = first.budget_spent or analysis.truncated
+    second = Interpreter(module, project=link, reuse=None if whole else first.units)
+    result = second.run()
+    if not whole and (second.budget_spent or second.steps > STEP_BUDGET or result.truncated):
+        roots, link = link.roots, link_for(path)
+        link.roots = roots
+        result = Interpreter(module, project=link).run()
+    return result, link
 
 
 def site_verdicts(module, analysis) -> dict:

@@ -18,13 +18,29 @@ from torchlint.analysis.interp.heap import Heap
 from torchlint.analysis.interp import sealed
 
 
+class Unit:
+    """What the analysis of one function on its own (``fn``) recorded: its ``facts`` (an :class:`Analysis`), the
+    interpreter ``steps`` it took, the functions it ``found`` (to analyse next) and whether the budget ``cut`` it."""
+
+    __slots__ = ("fn", "facts", "steps", "found", "cut")
+
+    def __init__(self, fn, facts, steps: int, found: list, cut: bool):
+        self.fn, self.facts, self.steps, self.found, self.cut = fn, facts, steps, found, cut
+
+
 class Interpreter:
     """Runs one module with abstract values. It holds the shared state; each concern is a component:
     ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``."""
 
-    def __init__(self, module: cst.Module, project=None):
+    def __init__(self, module: cst.Module, project=None, keep_units: bool = False, reuse: Optional[dict] = None):
         self.module = module
         self.project = project  # the file's link to its project's other modules (analysis/project.py), or None
+        # With keep_units, what the analysis of each function on its own recorded: FunctionDef/Lambda node -> Unit.
+        # ``reuse``: such units of an earlier run of this module alone, taken as they are (not run again) for the
+        # functions that the project link analyses quietly, i.e. as the file alone (see Link.quiet_unit).
+        self.units: Optional[dict] = {} if keep_units else None
+        self.reuse = reuse
+        self._replayable: dict = {}
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
         self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
@@ -84,13 +100,49 @@ class Interpreter:
             self.analysed.add(fn.node)
             if self.project is not None:
                 self.project.focus(self, fn)
+                if self.reuse is not None and self.replayable(fn):
+                    unit = self.reuse[fn.node]
+                    self.analysis.merge(unit.facts)
+                    self.steps += unit.steps
+                    self.pending.extend(unit.found)
+                    continue
             try:
-                self.analyse_generic(fn)
+                if self.units is None:
+                    self.analyse_generic(fn)
+                else:
+                    self._analyse_unit(fn)
             except Budget:
                 self.analysis.truncated = True
                 if self.steps > STEP_BUDGET * 2:
                     break
         return self.analysis
+
+    def _analyse_unit(self, fn: Function) -> None:
+        """:meth:`analyse_generic`, its facts recorded apart and then added to the run's (see ``units``)."""
+        outer, start, first = self.analysis, self.steps, len(self.pending)
+        self.analysis = Analysis(self.module)
+        cut = True
+        try:
+            self.analyse_generic(fn)
+            cut = False
+        finally:
+            facts, self.analysis = self.analysis, outer
+            outer.merge(facts)
+            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut)
+
+    def replayable(self, fn: Function) -> bool:
+        """May the unit of ``fn`` in :attr:`reuse` stand for its analysis in this run?  Only when the link analyses
+        ``fn`` quietly, the unit ran to its end, and so may every function it found (nested ``def``s, lambdas):
+        they are analysed after it, and one of them may be analysed with the project's names."""
+        known = self._replayable.get(fn.node)
+        if known is not None:
+            return known
+        self._replayable[fn.node] = True  # (a function found again inside its own unit)
+        unit = self.reuse.get(fn.node)
+        ok = unit is not None and not unit.cut and self.project.quiet_unit(fn) and \
+            all(self.replayable(f) for f in {f.node: f for f in unit.found}.values())
+        self._replayable[fn.node] = ok
+        return ok
 
     @property
     def sets_grad_mode(self) -> bool:

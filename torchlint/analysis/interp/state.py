@@ -187,3 +187,28 @@ class Analysis:
 
     def events(self, node) -> list:
         return self.calls.get(node, [])
+
+    _LISTS = ("calls", "func_outputs", "attr_stores", "returns", "inplace", "item_stores")
+
+    def merge(self, other: "Analysis") -> None:
+        """Add the facts of ``other`` (a later part of the same run) after this analysis's own, as if the run
+        had recorded them here: lists are extended, a branch's truths joined, a loop's least trips kept least."""
+        for name in self._LISTS:
+            mine = getattr(self, name)
+            for key, entries in getattr(other, name).items():
+                got = mine.get(key)
+                if got is None:
+                    mine[key] = list(entries)
+                else:
+                    got.extend(entries)
+        self.values.update(other.values)
+        self.functions.extend(other.functions)
+        for stmt, by_context in other.branches.items():
+            mine = self.branches.setdefault(stmt, {})
+            for context, truths in by_context.items():
+                mine.setdefault(context, set()).update(truths)
+        for stmt, by_context in other.least_trips.items():
+            mine = self.least_trips.setdefault(stmt, {})
+            for context, least in by_context.items():
+                mine[context] = min(mine.get(context, least), least)
+        self.truncated = self.truncated or other.truncated
