@@ -404,7 +404,7 @@ def with_project(module, path: Optional[str], link: Optional["Link"], first, ana
     if link is None or not link.needed(module, analysis):
         return analysis, None
     whole = first.budget_spent or analysis.truncated
-    second = Interpreter(module, project=link, reuse=None if whole else first.units)
+    second = Interpreter(module, project=link, reuse=None if whole else first)
     result = second.run()
     if not whole and (second.budget_spent or second.steps > STEP_BUDGET or result.truncated):
         roots, link = link.roots, link_for(path)

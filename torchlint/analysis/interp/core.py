@@ -32,14 +32,15 @@ class Interpreter:
     """Runs one module with abstract values. It holds the shared state; each concern is a component:
     ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``."""
 
-    def __init__(self, module: cst.Module, project=None, keep_units: bool = False, reuse: Optional[dict] = None):
+    def __init__(self, module: cst.Module, project=None, keep_units: bool = False, reuse=None):
         self.module = module
         self.project = project  # the file's link to its project's other modules (analysis/project.py), or None
         # With keep_units, what the analysis of each function on its own recorded: FunctionDef/Lambda node -> Unit.
-        # ``reuse``: such units of an earlier run of this module alone, taken as they are (not run again) for the
-        # functions that the project link analyses quietly, i.e. as the file alone (see Link.quiet_unit).
+        # ``reuse``: an earlier Interpreter of this module alone, made with keep_units: its units are taken as
+        # they are (not run again) for the functions that the project link analyses quietly, i.e. as the file
+        # alone (see Link.quiet_unit), and what it learnt of the tree is not worked out again.
         self.units: Optional[dict] = {} if keep_units else None
-        self.reuse = reuse
+        self.reuse: Optional[dict] = reuse.units if reuse is not None else None
         self._replayable: dict = {}
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
@@ -78,6 +79,9 @@ class Interpreter:
         self.iterators = UserIterators(self)
         self.heap = Heap(self)
         self.probe = None  # the run proving that a user iterator yields at least once (interp/iteration.py)
+        if reuse is not None:
+            self._sets_grad_mode = reuse._sets_grad_mode
+            self.stmts._made = reuse.stmts._made  # (loop bodies' nodes: facts of the tree alone)
         if project is not None:
             project.attach(self)
 

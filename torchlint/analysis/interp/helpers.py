@@ -21,6 +21,7 @@ from torchlint.analysis.values import (
     TorchObject,
     UnknownValue,
     Value,
+    join,
     join_all,
     join_head,
     PREVIOUS,
@@ -67,12 +68,26 @@ def grad_from(ip, vars_: dict, pop: bool = True):
         ip.grad_enabled, ip.grad_off = None, None
 
 
+_ABSENT = object()
+
+
 def join_vars(states: list, head: bool = False) -> dict:
     """Join environments; at a loop ``head``, None before the loop and a tensor after it is a tensor that
     may be None (see :func:`join_head`)."""
     states = [s for s in states if s is not None]
     if len(states) == 1:
         return dict(states[0])
+    if len(states) == 2:  # (the common case, an if/else or a loop head: most variables are the same object)
+        a, b = states
+        pair = join_head if head else join
+        out = {}
+        for k, v in a.items():
+            w = b.get(k, _ABSENT)
+            out[k] = v if w is v or w is _ABSENT else pair(v, w)
+        for k, w in b.items():
+            if k not in out:
+                out[k] = w
+        return out
     out = {}
     keys: list = []
     seen = set()
@@ -83,7 +98,10 @@ def join_vars(states: list, head: bool = False) -> dict:
                 keys.append(k)
     for k in keys:
         vals = [s[k] for s in states if k in s]
-        if head:
+        first = vals[0]
+        if all(v is first for v in vals):  # (joining a value with itself gives it back)
+            out[k] = first
+        elif head:
             got = vals[0]
             for v in vals[1:]:
                 got = join_head(got, v)
