@@ -19,6 +19,7 @@ from typing import Optional
 from torchlint.workspace import modules as mods
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # where str.splitlines also splits
 MODULE_STEPS = 50_000  # interpreter steps for the top-level statements of one module
 MAX_LINE_CHARS = 4_000
 MAX_SEGMENT_LINES = 400  # a longer statement (a 2,000-line Trainer class) is not parsed: its names stay unknown
@@ -192,6 +193,9 @@ class LoadedModule:
 
 
 def _split_lines(source: str) -> list:
+    """The lines of ``source`` with their ends, split at ``\\r\\n``, ``\\r`` and ``\\n`` only (as Python reads it)."""
+    if not _OTHER_BREAKS.search(source):  # then str.splitlines (in C) splits at exactly those
+        return source.splitlines(True)
     out, pos = [], 0
     for m in _NEWLINE.finditer(source):
         out.append(source[pos:m.end()])
