@@ -85,3 +85,21 @@ def test_findings_with_reuse(tmp_path):
     path = _project(tmp_path)
     found = engine.lint_source(MAIN, path)
     assert [(d.location.row, d.code) for d in found] == [(15, "TL001"), (21, "TL001")]
+
+
+def test_a_run_cut_by_the_budget_is_redone_whole(tmp_path, monkeypatch):
+    from torchlint.analysis.interp import state
+
+    path = _project(tmp_path)
+    module = cst.parse_module(MAIN)
+    for where in (core, state):
+        monkeypatch.setattr(where, "STEP_BUDGET", 60)
+    reused = []
+    replayable = core.Interpreter.replayable
+    monkeypatch.setattr(core.Interpreter, "replayable", lambda self, fn: reused.append(fn) or replayable(self, fn))
+    analysis, link = proj.analyse(module, path)
+    assert analysis.truncated and not reused  # (no unit of a run cut short stands for a function)
+    again = proj.link_for(path)
+    again.roots = link.roots
+    whole = Interpreter(module, project=again).run()
+    assert proj.site_verdicts(module, analysis) == proj.site_verdicts(module, whole)
