@@ -141,10 +141,12 @@ class Interpreter:
         known = self._replayable.get(fn.node)
         if known is not None:
             return known
-        self._replayable[fn.node] = True  # (a function found again inside its own unit)
+        # (while it is being decided, a function found again through the functions it found is not taken, so
+        # that every function a taken unit found is taken too, and none of the first run's is run here)
+        self._replayable[fn.node] = False
         unit = self.reuse.get(fn.node)
         ok = unit is not None and not unit.cut and self.project.quiet_unit(fn) and \
-            all(self.replayable(f) for f in {f.node: f for f in unit.found}.values())
+            all(f.node is fn.node or self.replayable(f) for f in {f.node: f for f in unit.found}.values())
         self._replayable[fn.node] = ok
         return ok
 
