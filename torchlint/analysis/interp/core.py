@@ -20,12 +20,14 @@ from torchlint.analysis.interp import sealed
 
 class Unit:
     """What the analysis of one function on its own (``fn``) recorded: its ``facts`` (an :class:`Analysis`), the
-    interpreter ``steps`` it took, the functions it ``found`` (to analyse next) and whether the budget ``cut`` it."""
+    interpreter ``steps`` it took, the functions it ``found`` (to analyse next), whether the budget ``cut`` it,
+    and whose call summaries it ``leans`` on."""
 
-    __slots__ = ("fn", "facts", "steps", "found", "cut")
+    __slots__ = ("fn", "facts", "steps", "found", "cut", "leans")
 
-    def __init__(self, fn, facts, steps: int, found: list, cut: bool):
+    def __init__(self, fn, facts, steps: int, found: list, cut: bool, leans: set):
         self.fn, self.facts, self.steps, self.found, self.cut = fn, facts, steps, found, cut
+        self.leans = leans  # the units (FunctionDef nodes; None: the module's code) whose call summaries it reused
 
 
 class Interpreter:
@@ -42,6 +44,9 @@ class Interpreter:
         self.units: Optional[dict] = {} if keep_units else None
         self.reuse: Optional[dict] = reuse.units if reuse is not None else None
         self._replayable: dict = {}
+        self.unit_of = None  # with keep_units: the function whose unit runs now (None: the module's code)
+        self.memo_owner: dict = {}  # with keep_units: memo key -> unit_of when the summary was made
+        self._leans: Optional[set] = None
         self.analysis = Analysis(module)
         self.grad_enabled: Optional[bool] = True
         self.grad_off = "under torch.no_grad()"  # how grad mode was turned off (for messages)
@@ -124,7 +129,7 @@ class Interpreter:
     def _analyse_unit(self, fn: Function) -> None:
         """:meth:`analyse_generic`, its facts recorded apart and then added to the run's (see ``units``)."""
         outer, start, first = self.analysis, self.steps, len(self.pending)
-        self.analysis = Analysis(self.module)
+        self.analysis, self.unit_of, self._leans = Analysis(self.module), fn.node, set()
         cut = True
         try:
             self.analyse_generic(fn)
@@ -132,7 +137,16 @@ class Interpreter:
         finally:
             facts, self.analysis = self.analysis, outer
             outer.merge(facts)
-            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut)
+            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut, self._leans)
+            self.unit_of, self._leans = None, None
+
+    def memo_used(self, key) -> None:
+        """A call summary was taken from the memo (with keep_units): the running unit leans on whoever made it.
+        Its facts were recorded there, not in this unit."""
+        if self._leans is not None:
+            owner = self.memo_owner.get(key)
+            if owner is not self.unit_of:
+                self._leans.add(owner)
 
     def replayable(self, fn: Function) -> bool:
         """May the unit of ``fn`` in :attr:`reuse` stand for its analysis in this run?  Only when the link analyses
@@ -145,8 +159,12 @@ class Interpreter:
         # that every function a taken unit found is taken too, and none of the first run's is run here)
         self._replayable[fn.node] = False
         unit = self.reuse.get(fn.node)
+        # a call summary it took from another's memo entry: the second run's quiet memo has that entry only if
+        # that other is quiet too (and not the module's code, which always runs with the project)
         ok = unit is not None and not unit.cut and self.project.quiet_unit(fn) and \
-            all(f.node is fn.node or self.replayable(f) for f in {f.node: f for f in unit.found}.values())
+            all(f.node is fn.node or self.replayable(f) for f in {f.node: f for f in unit.found}.values()) and \
+            all(other is not None and other in self.reuse and self.replayable(self.reuse[other].fn)
+                for other in unit.leans)
         self._replayable[fn.node] = ok
         return ok
 

@@ -179,6 +179,8 @@ class UserCode:
             if recorded or not recording:
                 if exit_grad is not None:
                     set_grad_state(self.ip, exit_grad)
+                if self.ip.units is not None:
+                    self.ip.memo_used(key)
                 return rebase_graphs(value, first_context, context)
         frame = Frame(fn.frame, kind="function")
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
@@ -244,6 +246,8 @@ class UserCode:
             set_grad_state(self.ip, exit_grad)
         if key is not None:
             self.ip.memo[key] = (result, recording, context, exit_grad)
+            if self.ip.units is not None:
+                self.ip.memo_owner[key] = self.ip.unit_of
         return result
 
     def eval_quiet(self, node, frame):
