@@ -16,17 +16,19 @@ from torchlint.analysis.interp.data import DataPipelines
 from torchlint.analysis.interp.iteration import UserIterators
 from torchlint.analysis.interp.heap import Heap
 from torchlint.analysis.interp import sealed
+from torchlint.analysis import trail
 
 
 class Unit:
     """What the analysis of one function on its own (``fn``) recorded: its ``facts`` (an :class:`Analysis`), the
     interpreter ``steps`` it took, the functions it ``found`` (to analyse next), whether the budget ``cut`` it,
-    and whose call summaries it ``leans`` on."""
+    whose call summaries it ``leans`` on and whether it ``moved`` the epoch on."""
 
-    __slots__ = ("fn", "facts", "steps", "found", "cut", "leans")
+    __slots__ = ("fn", "facts", "steps", "found", "cut", "leans", "moved")
 
-    def __init__(self, fn, facts, steps: int, found: list, cut: bool, leans: set):
+    def __init__(self, fn, facts, steps: int, found: list, cut: bool, leans: set, moved: bool):
         self.fn, self.facts, self.steps, self.found, self.cut = fn, facts, steps, found, cut
+        self.moved = moved  # did it move the epoch on (interp/sealed.py)?
         self.leans = leans  # the units (FunctionDef nodes; None: the module's code) whose call summaries it reused
 
 
@@ -114,6 +116,8 @@ class Interpreter:
                     self.analysis.merge(unit.facts)
                     self.steps += unit.steps
                     self.pending.extend(unit.found)
+                    if unit.moved:  # (as its run would have: objects made so far are no longer sealed)
+                        sealed.moved_on()
                     continue
             try:
                 if self.units is None:
@@ -128,7 +132,7 @@ class Interpreter:
 
     def _analyse_unit(self, fn: Function) -> None:
         """:meth:`analyse_generic`, its facts recorded apart and then added to the run's (see ``units``)."""
-        outer, start, first = self.analysis, self.steps, len(self.pending)
+        outer, start, first, epoch = self.analysis, self.steps, len(self.pending), trail.EPOCH[0]
         self.analysis, self.unit_of, self._leans = Analysis(self.module), fn.node, set()
         cut = True
         try:
@@ -137,7 +141,8 @@ class Interpreter:
         finally:
             facts, self.analysis = self.analysis, outer
             outer.merge(facts)
-            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut, self._leans)
+            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut, self._leans,
+                                       trail.EPOCH[0] != epoch)
             self.unit_of, self._leans = None, None
 
     def memo_used(self, key) -> None:
