@@ -164,11 +164,12 @@ class Interpreter:
         # that every function a taken unit found is taken too, and none of the first run's is run here)
         self._replayable[fn.node] = False
         unit = self.reuse.get(fn.node)
-        # a call summary it took from another's memo entry: the second run's quiet memo has that entry only if
-        # that other is quiet too (and not the module's code, which always runs with the project)
+        # a call summary it took from another's memo entry: the second run's quiet memo has that entry too only
+        # if that other is quiet (it ran before, taken or run again: either way quietly), not a root or the
+        # module's code, which run with the project's names and memo
         ok = unit is not None and not unit.cut and self.project.quiet_unit(fn) and \
             all(f.node is fn.node or self.replayable(f) for f in {f.node: f for f in unit.found}.values()) and \
-            all(other is not None and other in self.reuse and self.replayable(self.reuse[other].fn)
+            all(other is not None and other in self.reuse and self.project.quiet_unit(self.reuse[other].fn)
                 for other in unit.leans)
         self._replayable[fn.node] = ok
         return ok
