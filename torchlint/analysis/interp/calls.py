@@ -27,7 +27,7 @@ from torchlint.analysis.values import (
 )
 from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PARSER as ARGUMENT_PARSER
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
-from torchlint.analysis.interp.state import WHOLE_REDUCTIONS
+from torchlint.analysis.interp.state import reduces_whole
 from torchlint.analysis.interp.helpers import _gather
 from torchlint.analysis.interp import arrays, params, sealed
 
@@ -172,8 +172,7 @@ class Calls:
             return TorchObject("torch.amp.GradScaler")
         if qual.startswith("torch.") or qual == "torch":
             label_node = node.func if isinstance(node, cst.Call) else None
-            if len(args) == 1 and isinstance(args[0], UnknownValue) and not set(kwargs) - {"dtype"} \
-                    and qual[len("torch."):] in WHOLE_REDUCTIONS:
+            if args and isinstance(args[0], UnknownValue) and reduces_whole(qual[len("torch."):], args[1:], kwargs):
                 args = [Tensor(shape=None)]  # torch.sum(x) with no dimension: 0-dim if x is a tensor (as x.sum())
             r = api.call_function(qual, list(args), dict(kwargs), self.call_env(node=node, label_node=label_node, site=node))
             if r is not None:
@@ -319,7 +318,7 @@ class Calls:
             return params.parameters(self.ip, recv, named=name == "named_parameters")
         if isinstance(recv, UnknownValue):
             # x.mean() with no dimension: 0-dim if x is a tensor, whatever torchlint does not know about x
-            if args or set(kwargs) - {"dtype"}:
+            if not reduces_whole(name, args, kwargs):
                 return UNKNOWN
             recv = Tensor(shape=None)
         if isinstance(recv, Tensor):

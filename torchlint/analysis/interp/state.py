@@ -59,6 +59,12 @@ MODULE_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", 
 WHOLE_REDUCTIONS = {"mean", "sum", "prod", "norm", "std", "var", "max", "min", "median", "nansum", "nanmean"}
 
 
+def reduces_whole(name: str, args, kwargs) -> bool:
+    """``x.name(*args, **kwargs)`` (or ``torch.name(x, *args, **kwargs)``) reduces every element of ``x`` to one:
+    a reduction of :data:`WHOLE_REDUCTIONS` given no dimension (a ``dtype=`` at most)."""
+    return name in WHOLE_REDUCTIONS and not args and not set(kwargs) - {"dtype"}
+
+
 BINOPS = {
     cst.Add: "torch.add", cst.Subtract: "torch.sub", cst.Multiply: "torch.mul", cst.Divide: "torch.div",
     cst.FloorDivide: "torch.floor_divide", cst.Modulo: "torch.remainder", cst.Power: "torch.pow",
