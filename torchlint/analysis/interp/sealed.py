@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 from torchlint.analysis import trail
+from torchlint.analysis.interp.helpers import _is_plain_base
 from torchlint.analysis.values import (UNKNOWN, BoundMethod, ClassValue, Const, DictValue, Function, Gathered, Instance, ModuleRef,
                                        NDArray, Number, PyConverted, Seq, Tensor, TorchObject, UserBound, Value)
 
@@ -41,8 +42,7 @@ def seal(inst: Instance, cls: ClassValue, class_ns) -> None:
         node = c.node
         if not isinstance(node, cst.ClassDef) or node.keywords or node.decorators:
             return
-        if not all(isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual == "builtins.object")
-                   for b in c.bases):
+        if not all(_is_plain_base(b) for b in c.bases):
             return
         ns = class_ns.get(node)
         if ns is None or any(h in ns for h in _HOOKS):
