@@ -146,6 +146,18 @@ def _leave() -> None:
             sys.setrecursionlimit(_saved_limit)
 
 
+def _start_deep_thread(target) -> threading.Thread:
+    """A started daemon thread running ``target`` on a :data:`STACK_BYTES` stack (the size threads made
+    afterwards get is put back); raises as :func:`threading.stack_size` does where no such stack can be had."""
+    old = threading.stack_size(STACK_BYTES)
+    try:
+        thread = threading.Thread(target=target, name="torchlint-deep", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(old)
+    return thread
+
+
 class _DeepThread:
     """One thread with a :data:`STACK_BYTES` stack that runs the calls of the main thread, one at a time.
 
@@ -160,12 +172,7 @@ class _DeepThread:
 
         self.pid = os.getpid()  # a forked child has the object but not the thread
         self.jobs: "queue.SimpleQueue" = queue.SimpleQueue()
-        old = threading.stack_size(STACK_BYTES)
-        try:
-            self.thread = threading.Thread(target=self._serve, name="torchlint-deep", daemon=True)
-            self.thread.start()
-        finally:
-            threading.stack_size(old)
+        self.thread = _start_deep_thread(self._serve)
 
     def _serve(self) -> None:
         _local.deep = True
@@ -221,13 +228,7 @@ def run_deep(fn, *args, **kwargs):
             if threading.current_thread() is threading.main_thread():
                 deep, thread = _main_deep_thread(), None
             else:
-                deep = None
-                old = threading.stack_size(STACK_BYTES)
-                try:
-                    thread = threading.Thread(target=target, name="torchlint-deep", daemon=True)
-                    thread.start()
-                finally:
-                    threading.stack_size(old)
+                deep, thread = None, _start_deep_thread(target)
     except (ValueError, RuntimeError, MemoryError):  # no such stack here: do it in this thread
         return fn(*args, **kwargs)
     if deep is not None:
