@@ -16,19 +16,17 @@ from torchlint.analysis.interp.data import DataPipelines
 from torchlint.analysis.interp.iteration import UserIterators
 from torchlint.analysis.interp.heap import Heap
 from torchlint.analysis.interp import sealed
-from torchlint.analysis import trail
 
 
 class Unit:
     """What the analysis of one function on its own (``fn``) recorded: its ``facts`` (an :class:`Analysis`), the
-    interpreter ``steps`` it took, the functions it ``found`` (to analyse next), whether the budget ``cut`` it,
-    whose call summaries it ``leans`` on and whether it ``moved`` the epoch on."""
+    interpreter ``steps`` it took, the functions it ``found`` (to analyse next), whether the budget ``cut`` it
+    and whose call summaries it ``leans`` on."""
 
-    __slots__ = ("fn", "facts", "steps", "found", "cut", "leans", "moved")
+    __slots__ = ("fn", "facts", "steps", "found", "cut", "leans")
 
-    def __init__(self, fn, facts, steps: int, found: list, cut: bool, leans: set, moved: bool):
+    def __init__(self, fn, facts, steps: int, found: list, cut: bool, leans: set):
         self.fn, self.facts, self.steps, self.found, self.cut = fn, facts, steps, found, cut
-        self.moved = moved  # did it move the epoch on (interp/sealed.py)?
         self.leans = leans  # the units (FunctionDef nodes; None: the module's code) whose call summaries it reused
 
 
@@ -58,6 +56,7 @@ class Interpreter:
         self.stack: list = []  # [(Function, call node)]
         self.active: list = []  # function nodes on the stack
         self.memo: dict = {}
+        self.unit = 0  # which function analysed on its own runs now (0: the module's code; interp/sealed.py)
         self.loop_stack: list = []  # [(breaks, continues)]
         self.returns: list = []  # stack of lists of return values
         self.exit_grads: list = []  # stack of lists of the grad mode at each way out of a function
@@ -116,8 +115,6 @@ class Interpreter:
                     self.analysis.merge(unit.facts)
                     self.steps += unit.steps
                     self.pending.extend(unit.found)
-                    if unit.moved:  # (as its run would have: objects made so far are no longer sealed)
-                        sealed.moved_on()
                     continue
             try:
                 if self.units is None:
@@ -132,7 +129,7 @@ class Interpreter:
 
     def _analyse_unit(self, fn: Function) -> None:
         """:meth:`analyse_generic`, its facts recorded apart and then added to the run's (see ``units``)."""
-        outer, start, first, epoch = self.analysis, self.steps, len(self.pending), trail.EPOCH[0]
+        outer, start, first = self.analysis, self.steps, len(self.pending)
         self.analysis, self.unit_of, self._leans = Analysis(self.module), fn.node, set()
         cut = True
         try:
@@ -141,8 +138,7 @@ class Interpreter:
         finally:
             facts, self.analysis = self.analysis, outer
             outer.merge(facts)
-            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut, self._leans,
-                                       trail.EPOCH[0] != epoch)
+            self.units[fn.node] = Unit(fn, facts, self.steps - start, self.pending[first:], cut, self._leans)
             self.unit_of, self._leans = None, None
 
     def memo_used(self, key) -> None:
@@ -206,6 +202,7 @@ class Interpreter:
         node = fn.node
         if isinstance(node, cst.FunctionDef) and fn.cls is not None and not _is_static(node):
             args.append(self.generic_instance(fn.cls))
+        sealed.new_unit(self)
         saved = self.grad_enabled, self.grad_assumed
         self.grad_enabled, self.grad_assumed = True, True
         try:

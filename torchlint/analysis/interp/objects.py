@@ -175,14 +175,18 @@ class UserCode:
         recording = not self.ip.silent
         context = self.ip.context() + (site,)
         if key is not None and key in self.ip.memo:
-            value, recorded, first_context, exit_grad = self.ip.memo[key]
-            if recorded or not recording:
+            value, recorded, first_context, exit_grad, unit = self.ip.memo[key]
+            # (a summary that made a sealed object is another unit's to take: interp/sealed.py)
+            if (recorded or not recording) and unit in (None, self.ip.unit):
+                if unit is not None:
+                    sealed.MADE[0] += 1  # (the caller's summary holds that object too)
                 if exit_grad is not None:
                     set_grad_state(self.ip, exit_grad)
                 if self.ip.units is not None:
                     self.ip.memo_used(key)
                 return rebase_graphs(value, first_context, context)
         frame = Frame(fn.frame, kind="function")
+        made = sealed.MADE[0]
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN
         saved_grad = self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed
@@ -245,7 +249,8 @@ class UserCode:
             exit_grad = join_grad_states(exits)
             set_grad_state(self.ip, exit_grad)
         if key is not None:
-            self.ip.memo[key] = (result, recording, context, exit_grad)
+            self.ip.memo[key] = (result, recording, context, exit_grad,
+                                 self.ip.unit if sealed.made_since(made) else None)
             if self.ip.units is not None:
                 self.ip.memo_owner[key] = self.ip.unit_of
         return result

@@ -6,7 +6,10 @@ the file's own code, from a class whose bases are all the file's classes (no ``_
 torchlint does not follow could have reached it.  Anything that might have (a call of code torchlint does not
 see with an argument that is an object or unknown, a user function it did not run, a store into an attribute
 of an unknown value, a ``try`` that may stop half-way, ...) moves the epoch on, which unseals every object made
-before (analysis/trail.py).  An attribute that a branch or a loop may have set, or not, leaves its names
+before (analysis/trail.py).  Each function analysed on its own starts a new epoch (:func:`new_unit`): it sees
+no object sealed that its own run did not make, and takes no call summary that made one in another unit's run,
+so that what it finds never depends on which functions were analysed before it (the partial parse,
+analysis/partial.py, leaves some out).  An attribute that a branch or a loop may have set, or not, leaves its names
 unknown too (``Instance.maybe``); and where an object is not sealed, an attribute torchlint saw no store into
 may have one it did not see (interp/heap.py).
 """
@@ -31,9 +34,26 @@ _REFLECTIVE = {"builtins.exec", "builtins.eval", "builtins.globals", "builtins.l
                "builtins.setattr", "builtins.delattr", "builtins.__import__", "builtins.compile"}
 
 
+MADE = [0]  # how many objects were sealed (or taken sealed from a call summary) so far: see made_since
+
+
 def moved_on():
     """Something torchlint does not follow may have changed any object made so far."""
     trail.EPOCH[0] += 1
+
+
+def new_unit(ip) -> None:
+    """A function is analysed on its own from here (``ip.unit`` tells its summaries from other units'): the
+    objects of earlier units are not its to know, nor those made for its generic ``self``, which is shared by
+    every method of the class and made by whichever unit needed it first."""
+    ip.unit += 1
+    moved_on()
+
+
+def made_since(count: int) -> bool:
+    """Has a call that started when :data:`MADE` was ``count`` made a sealed object?  Its summary is then
+    only for its own unit (interp/objects.py): another unit's run would make that object anew, and sealed."""
+    return MADE[0] != count
 
 
 def seal(inst: Instance, cls: ClassValue, class_ns) -> None:
@@ -48,6 +68,7 @@ def seal(inst: Instance, cls: ClassValue, class_ns) -> None:
         if ns is None or any(h in ns for h in _HOOKS):
             return
     inst.sealed = trail.EPOCH[0]
+    MADE[0] += 1
 
 
 def is_sealed(v: Value) -> bool:
