@@ -121,7 +121,6 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         cpu["ast parse"] += t2 - t1
         count["ast"] += 1
         summary = box[0]
-        del tree
         selected, dropped = [], []
         for c in sorted(passed):
             rule = rules_by_code[c]
@@ -137,12 +136,19 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         if not selected and not (ungated and dropped):
             continue
         try:
-            module = engine._parse_cst(src, str(p))
+            if hasattr(engine, "parse_reduced"):  # LibCST parses only what the rules reach (analysis/partial.py)
+                module, reduced = engine.parse_reduced(src, str(p), tree, selected, summary)
+            else:
+                module, reduced = engine._parse_cst(src, str(p)), None
             t4 = time.process_time()
             link = link_for(str(p))
             t4b = time.process_time()  # (finding the project's roots: part of the project pass)
             first = Interpreter(module, keep_units=link is not None)
             analysis = first.run()
+            if reduced is not None and getattr(analysis, "budget_spent", False):  # the engine's fallback
+                module, reduced = engine._parse_cst(src, str(p)), None
+                first = Interpreter(module, keep_units=link is not None)
+                analysis = first.run()
             t5 = time.process_time()
             # the engine's second pass, with the project's other modules, where a backward site is unknown alone
             analysis, used = with_project(module, str(p), link, first, analysis)
@@ -159,7 +165,7 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         count["libcst"] += 1
         listing["libcst"].append(str(p))
         count["interpreter"] += 1
-        parsed_bytes += len(data)
+        parsed_bytes += len(data) if reduced is None else round(len(data) * reduced.kept_chars / max(len(src), 1))
         cpu["libcst parse"] += t4 - t3
         cpu["interpreter"] += t5 - t4b
         cpu["project pass"] += t5b - t5 + t4b - t4

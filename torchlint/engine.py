@@ -184,9 +184,22 @@ def drop_handled(rule, ctx, found: list) -> list:
     return found
 
 
-def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None) -> list:
-    """:func:`lint_source`'s work, in a thread with a deep stack."""
+def parse_reduced(source: str, path: str, tree, rules: list, sites=None):
+    """(LibCST module, :class:`torchlint.analysis.partial.Reduced` or None): the file parsed without the top-level
+    functions and classes that nothing ``rules`` ask about reaches (their lines are empty, every other node keeps
+    its position); the whole file when ``tree`` is None or nothing is left out."""
+    from torchlint.analysis.partial import reduce
+
+    reduced = reduce(source, tree, rules, sites) if tree is not None and sites is not None else None
+    return _parse_cst(reduced.source if reduced is not None else source, path), reduced
+
+
+def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None,
+          whole: bool = False) -> list:
+    """:func:`lint_source`'s work, in a thread with a deep stack.  Unless ``whole``, LibCST parses only what the
+    rules reach (:func:`parse_reduced`); a reduced file whose analysis ran out of budget is analysed whole."""
     summary: list = []
+    sites = None
     tree, module = _prepare(source, path, summary if gate else None)
     if gate and tree is not None:  # (a file of newer syntax has no ast tree: every rule runs)
         from torchlint.analysis.sites import has_site
@@ -195,9 +208,10 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         rules = [r for r in rules if has_site(r, sites)]
         if not rules:
             return []
-    del tree
+    reduced = None
     if module is None:
-        module = _parse_cst(source, path)
+        module, reduced = parse_reduced(source, path, None if whole or not gate else tree, rules, sites)
+    del tree
 
     from torchlint.analysis.context import FileContext
     from torchlint.analysis.project import analyse
@@ -209,6 +223,8 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
             analysis, project = analyse(module, path)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
+    if reduced is not None and analysis.budget_spent:  # the left-out code's share of the budget was not spent
+        return _lint(source, path, rules, gate, deps, facts, whole=True)
     if facts is not None:
         facts["truncated"] = bool(analysis.truncated)
     ctx = FileContext(source, path, module, analysis)

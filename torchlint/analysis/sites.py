@@ -68,6 +68,8 @@ class Sites:
     defs: set = field(default_factory=set)  # functions, methods and classes defined
     inplace: bool = False
     module_code: bool = False
+    aliases: dict = field(default_factory=dict)  # alias -> the original names it stands for
+    torch_bindings: tuple = (frozenset(), {})  # see _torch_bindings
 
     def call_matches(self, pattern: str) -> bool:
         if pattern.startswith("~"):
@@ -236,14 +238,17 @@ _KINDS = {ast.Name: _NAME, ast.Attribute: _ATTRIBUTE, ast.Call: _CALL, ast.Subsc
           ast.NamedExpr: _ASSIGN}
 
 
-def summarize(tree: ast.AST, measured=None) -> Sites:
+def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Sites:
     """The sites of a module: callee, keyword, stored attribute, base class, definition and read names.
 
     With ``measured`` (a :class:`torchlint.syntax.guards.Measure`), the same walk of the tree also measures its
-    nesting for the crash guards (:func:`torchlint.syntax.guards.check_tree`), so that the file is walked once."""
+    nesting for the crash guards (:func:`torchlint.syntax.guards.check_tree`), so that the file is walked once.
+    With ``within`` (the summary of the whole file), ``tree`` is a part of that file: its aliases and torch
+    imports are the file's (:mod:`torchlint.analysis.partial`)."""
     s = Sites()
-    aliases: dict = {}  # alias -> set of original names
-    torch_names, torch_funcs = _torch_bindings(tree)
+    aliases: dict = {k: set(v) for k, v in within.aliases.items()} if within is not None else {}
+    torch_names, torch_funcs = within.torch_bindings if within is not None else _torch_bindings(tree)
+    s.aliases, s.torch_bindings = aliases, (torch_names, torch_funcs)
     false_targets: set = set()  # ids of attribute targets assigned the literal False
     Store, Del = ast.Store, ast.Del
     kinds = _KINDS.get

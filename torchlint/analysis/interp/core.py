@@ -125,6 +125,7 @@ class Interpreter:
                 self.analysis.truncated = True
                 if self.steps > STEP_BUDGET * 2:
                     break
+        self.analysis.budget_spent = self.budget_spent
         return self.analysis
 
     def _analyse_unit(self, fn: Function) -> None:

@@ -179,6 +179,7 @@ class Analysis:
         # Attribute target node of ``x.attr = value`` on a tensor x -> [(x's value, stored value), per context]
         self.attr_stores: dict = {}
         self.truncated = False
+        self.budget_spent = False  # the run went past the step budget somewhere (truncated or not)
         self.functions: list = []  # FunctionDef nodes, in source order of discovery
         # Return statement -> [value returned, per context] (Lightning's training_step result is a sink)
         self.returns: dict = {}

@@ -1,0 +1,140 @@
+"""LibCST parses only what the rules reach (torchlint/analysis/partial.py): which top-level statements are left
+out, that every kept node keeps its position, that findings and fix edits are those of the whole parse, and that
+--fix still edits the whole file."""
+import ast
+import textwrap
+
+from torchlint import engine, registry
+from torchlint.analysis.partial import reduce
+from torchlint.analysis.sites import has_site, summarize
+from torchlint.fix.fixer import apply_fixes
+from torchlint.syntax.guards import run_deep
+
+SOURCE = textwrap.dedent('''\
+    import torch
+    import torch.nn as nn
+
+    def first(a):  # the file's first indented block is always kept (LibCST's default indentation)
+        return a
+
+
+    def unrelated(a, b):
+        """Nothing reaches it."""
+        total = 0
+        for i in range(a):
+            total += i * b
+        return total
+
+
+    @staticmethod
+    def decorated(x):
+        return x.clone()
+
+
+    class Helper:
+        def __init__(self, n):
+            self.n = n
+
+        def run(self, x):
+            return x * self.n
+
+
+    class Reached:
+        def forward(self, x):
+            return x * 2
+
+
+    def train():
+        x = torch.randn(3, requires_grad=True)
+        loss = Reached().forward(x)
+        loss.backward()
+
+
+    def caller():
+        return train()
+
+
+    def reads_state():
+        return SCALE * 2
+
+
+    SCALE = 3
+    train()
+    ''')
+
+
+def _rules():
+    tree = ast.parse(SOURCE)
+    sites = summarize(tree)
+    rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+    return tree, sites, [r for r in rules if has_site(r, sites)]
+
+
+def test_the_statements_nothing_reaches_are_left_out_and_positions_kept():
+    tree, sites, rules = _rules()
+    red = reduce(SOURCE, tree, rules, sites)
+    lines = SOURCE.splitlines(keepends=True)
+    starts = {n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    dropped = {start for start, _ in red.dropped}
+    # unrelated, decorated (its decorator line too) and Helper are left out ...
+    assert starts["unrelated"] in dropped and starts["Helper"] in dropped
+    assert starts["decorated"] - 1 in dropped
+    # ... the site, its callee, its caller, code reading module state and the first indented block are kept
+    for name in ("first", "Reached", "train", "caller", "reads_state"):
+        assert starts[name] not in dropped, name
+    out = red.source.splitlines(keepends=True)
+    assert len(out) == len(lines)
+    for i, (a, b) in enumerate(zip(lines, out), 1):
+        if any(s <= i <= e for s, e in red.dropped):
+            assert b == "\n"
+        else:
+            assert a == b
+    assert red.kept_chars == sum(len(b) for b in out if b != "\n") + sum(
+        1 for i, b in enumerate(out, 1) if b == "\n" and not any(s <= i <= e for s, e in red.dropped))
+
+
+def test_line_breaks_of_every_kind_are_kept():
+    src = SOURCE.replace("\n", "\r\n")
+    tree, sites, rules = _rules()
+    red = reduce(src, ast.parse(src), rules, summarize(ast.parse(src)))
+    assert red is not None and red.source.count("\r\n") == src.count("\r\n")
+
+
+def test_nothing_left_out_when_everything_is_reached():
+    src = "import torch\nx = torch.randn(3, requires_grad=True)\n(x * 2).backward()\n"
+    tree = ast.parse(src)
+    sites = summarize(tree)
+    rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+    assert reduce(src, tree, [r for r in rules if has_site(r, sites)], sites) is None
+
+
+def _lint(src, whole):
+    rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+    return run_deep(engine._lint, src, "<string>", rules, True, None, {}, whole)
+
+
+def test_findings_and_fix_edits_equal_the_whole_parse():
+    reduced, whole = _lint(SOURCE, False), _lint(SOURCE, True)
+    assert reduced and reduced == whole
+    assert [d.fix for d in reduced] == [d.fix for d in whole]
+    assert reduced[0].location.row == SOURCE.splitlines().index("    loss.backward()") + 1
+
+
+def test_a_site_in_a_statement_nothing_calls_keeps_it():
+    src = SOURCE + textwrap.dedent('''\
+
+        def lonely():
+            y = torch.randn(4, requires_grad=True)
+            (y * 3).backward()
+        ''')
+    got = _lint(src, False)
+    assert {d.location.row for d in got} == {d.location.row for d in _lint(src, True)}
+    assert len(got) == 2
+
+
+def test_a_fix_edits_the_whole_file():
+    fixed = apply_fixes(SOURCE, "<string>")
+    assert fixed.applied
+    assert fixed.source == SOURCE.replace("    loss.backward()", "    loss.sum().backward()")
+    # the left-out code is still there
+    assert "def unrelated(a, b):" in fixed.source and "class Helper:" in fixed.source
