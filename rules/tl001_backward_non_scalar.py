@@ -15,6 +15,7 @@ class BackwardNonScalar(Rule):
     # .backward(), autograd.backward, accelerator.backward, manual_backward; a LightningModule's training_step
     sites = ("call:backward", "call:manual_backward", ("base:LightningModule", "def:training_step"))
     fix = "sometimes"
+    file_facts = ()
     runtime_error = ("RuntimeError", "grad can be implicitly created only for")
     doc = """
 ## What it does

@@ -13,6 +13,7 @@ class GradNonScalarOutputs(Rule):
     triggers = ("autograd",)
     site_calls = ("grad", "vjp")
     fix = "sometimes"
+    file_facts = ()
     # "grad can be implicitly created only for scalar outputs" or "The vector v can only be None ..."
     runtime_error = ("RuntimeError", "only")
     doc = """

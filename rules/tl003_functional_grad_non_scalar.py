@@ -14,6 +14,7 @@ class FunctionalGradNonScalar(Rule):
     triggers = (("func", "grad("), ("func", "grad_and_value("), "func.grad", "functorch")
     site_calls = ("grad", "grad_and_value")
     fix = "none"
+    file_facts = ()
     runtime_error = ("RuntimeError", "Expected f(*args) to return a scalar Tensor")
     doc = """
 ## What it does

@@ -11,6 +11,7 @@ class BackwardOnPythonNumber(Rule):
     triggers = ("backward(",)
     sites = ("call:backward",)  # x.backward() on what .item(), float(), ... made
     fix = "sometimes"
+    file_facts = ()
     runtime_error = ("AttributeError", "has no attribute 'backward'")
     doc = """
 ## What it does

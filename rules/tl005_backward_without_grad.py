@@ -11,6 +11,7 @@ class BackwardWithoutGrad(Rule):
     triggers = ("backward(", "manual_backward(")
     sites = ("call:backward", "call:manual_backward")  # every backward sink of torchlint.analysis.sinks
     fix = "none"
+    file_facts = ("aliasing",)
     runtime_error = ("RuntimeError", "does not require grad")
     doc = """
 ## What it does

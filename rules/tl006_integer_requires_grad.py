@@ -17,6 +17,7 @@ class IntegerRequiresGrad(Rule):
     # (nn.Parameter(torch.zeros(n)), torch.randn(3, requires_grad=True)): see torchlint.analysis.sites
     sites = ("call:Parameter!float", "kw:requires_grad!float", "call:requires_grad_!False", "store:requires_grad!False")
     fix = "sometimes"
+    file_facts = ()
     # factories: "Only Tensors of floating point and complex dtype can require gradients";
     # requires_grad_(): "only Tensors of floating point dtype can require gradients"
     runtime_error = ("RuntimeError", "dtype can require gradients")

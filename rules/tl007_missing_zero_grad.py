@@ -12,6 +12,7 @@ class MissingZeroGrad(Rule):
     triggers = (("backward(", "step("), ("manual_backward(", "step("))
     sites = (("call:backward", "call:step"), ("call:manual_backward", "call:step"))  # both, in some loop
     fix = "sometimes"
+    file_facts = ("training",)
     severity = "warning"  # every finding is a likely bug, not a certain one
     runtime_error = None  # the bug does not raise: gradients silently accumulate
     doc = """

@@ -11,6 +11,7 @@ class BackwardTwice(Rule):
     triggers = ("backward(",)
     sites = ("call:backward",)  # the second call is always name.backward(...)
     fix = "sometimes"
+    file_facts = ("graphs",)
     runtime_error = ("RuntimeError", "Trying to backward through the graph a second time")
     doc = """
 ## What it does

@@ -26,6 +26,7 @@ class InplaceOnLeaf(Rule):
                "store:requires_grad!False", "name:weight", "name:bias", "call:parameters", "call:named_parameters"),
               ("module-code", "name:enable_grad", "name:set_grad_enabled")),)
     fix = "sometimes"
+    file_facts = ()
     runtime_error = ("RuntimeError", "leaf Variable that requires grad is being used in an in-place operation")
     doc = """
 ## What it does

@@ -13,6 +13,7 @@ class UnusedNoqa(Rule):
     phase = "suppression"
     severity = "warning"
     fix = "always"
+    file_facts = ()
     default = False
     doc = """
 ## What it does

@@ -138,3 +138,50 @@ def test_a_fix_edits_the_whole_file():
     assert fixed.source == SOURCE.replace("    loss.backward()", "    loss.sum().backward()")
     # the left-out code is still there
     assert "def unrelated(a, b):" in fixed.source and "class Helper:" in fixed.source
+
+
+ALIASED = textwrap.dedent('''\
+    import torch
+
+
+    def first(a):
+        return a
+
+
+    def unrelated(buf, w):
+        buf.add_(w)  # an in-place change the aliasing guard counts: `buf` may be anything
+        return buf
+
+
+    def train():
+        x = torch.randn(3)
+        loss = (x * 2).sum()
+        loss.backward()
+
+
+    train()
+    ''')
+
+
+def test_a_whole_file_fact_the_reduced_file_cannot_give_makes_it_whole():
+    from torchlint.analysis.semantic.aliasing import untracked_grad_change
+
+    tree = ast.parse(ALIASED)
+    sites = summarize(tree)
+    rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+    red = reduce(ALIASED, tree, [r for r in rules if has_site(r, sites)], sites)
+    assert red is not None and "aliasing" in red.lenient
+    assert ALIASED.splitlines().index("def unrelated(buf, w):") + 1 in {s for s, _ in red.dropped}
+    # the reduced file alone would not see the change, and TL005 would report the backward() ...
+    assert not untracked_grad_change(engine._parse_cst(red.source, "<string>"))
+    assert untracked_grad_change(engine._parse_cst(ALIASED, "<string>"))
+    # ... so the engine analyses the whole file, as before: the file may change a tensor out of sight
+    assert _lint(ALIASED, False) == _lint(ALIASED, True) == []
+
+
+def test_a_reduced_file_out_of_budget_is_analysed_whole(monkeypatch):
+    from torchlint.analysis.interp import core
+
+    monkeypatch.setattr(core, "STEP_BUDGET", 40)
+    whole = _lint(SOURCE, True)
+    assert _lint(SOURCE, False) == whole

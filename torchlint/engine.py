@@ -197,7 +197,8 @@ def parse_reduced(source: str, path: str, tree, rules: list, sites=None):
 def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = None, facts: dict | None = None,
           whole: bool = False) -> list:
     """:func:`lint_source`'s work, in a thread with a deep stack.  Unless ``whole``, LibCST parses only what the
-    rules reach (:func:`parse_reduced`); a reduced file whose analysis ran out of budget is analysed whole."""
+    rules reach (:func:`parse_reduced`); a reduced file is analysed whole when its analysis ran out of budget or
+    a rule asked a whole-file fact the reduced file cannot give (:class:`torchlint.analysis.partial.WholeFileNeeded`)."""
     summary: list = []
     sites = None
     tree, module = _prepare(source, path, summary if gate else None)
@@ -223,17 +224,25 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
             analysis, project = analyse(module, path)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
-    if reduced is not None and analysis.budget_spent:  # the left-out code's share of the budget was not spent
-        return _lint(source, path, rules, gate, deps, facts, whole=True)
+    if reduced is not None:
+        # the left-out code's share of the budget was not spent; the project pass (whose roots and replays
+        # depend on the first run's budget) runs on the whole file
+        if analysis.budget_spent or project is not None:
+            return _lint(source, path, rules, gate, deps, facts, whole=True)
+        analysis.lenient = reduced.lenient
     if facts is not None:
         facts["truncated"] = bool(analysis.truncated)
     ctx = FileContext(source, path, module, analysis)
     found: list[Diagnostic] = []
+    from torchlint.analysis.partial import WholeFileNeeded
+
     for rule in rules:
         try:
             with _recursion_limit(10_000):
                 got = list(rule.check(ctx))
             found.extend(drop_handled(rule, ctx, got))
+        except WholeFileNeeded:
+            return _lint(source, path, rules, gate, deps, facts, whole=True)
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             where = traceback.extract_tb(exc.__traceback__)[-1]
             found.append(Diagnostic(

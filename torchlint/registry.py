@@ -49,6 +49,10 @@ class Rule:
     * ``phase`` – ``"analysis"`` (``check`` runs on the parsed file) or ``"suppression"`` (the rule judges
       the ``# noqa`` comments once the other rules' findings are known, in
       :mod:`torchlint.report.suppression`; the engine never runs it);
+    * ``file_facts`` – the whole-file facts of :mod:`torchlint.analysis.semantic` the rule reads:
+      ``"aliasing"`` (``untracked_grad_change``), ``"training"`` (``training_loops``), ``"graphs"``
+      (``graph_reuses``); LibCST leaves out only code that none of them can see (see
+      :mod:`torchlint.analysis.partial`), so a rule that does not say reads them all;
     * ``doc`` – Markdown with Ruff's sections (What it does / Why is this bad? /
       Example / Use instead / Fix safety / Known limits).
     """
@@ -66,6 +70,7 @@ class Rule:
     default: ClassVar[bool] = True
     severity: ClassVar[str] = "error"
     phase: ClassVar[str] = "analysis"
+    file_facts: ClassVar[tuple[str, ...]] = ("aliasing", "training", "graphs")
     doc: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):

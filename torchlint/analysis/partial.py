@@ -1,32 +1,33 @@
 """Parse less with LibCST: blank the top-level functions and classes that nothing the rules ask about reaches.
 
-LibCST is the largest cost of a cold run, and most of a large file is often code that no site of a rule
-and no fact of the file depends on: a test module's helper functions, a pipeline's unrelated classes.
-The ``ast`` tree, already built for the gate (:mod:`torchlint.analysis.sites`), gives every top-level
-statement's lines, the names it binds and the names it mentions.  :func:`reduce` keeps
+LibCST is the largest cost of a cold run, and much of a large file is often code that no site of a rule
+and no fact of the file depends on.  The ``ast`` tree, already built for the gate
+(:mod:`torchlint.analysis.sites`), gives every top-level statement's lines, the names it binds and the
+names it mentions.  :func:`reduce` keeps
 
 * every statement that is not a ``def`` or a ``class`` (imports and module-level code run, and bind what
-  the rest reads);
-* every ``def`` and ``class`` that holds a word of :data:`FILE_WORDS`, a trigger word or a site name of
-  a rule that runs (or an alias of one), or a *mark*: an in-place change (``x op= ...``, ``x[i] = ...``,
-  a call of a method whose name ends in ``_``), ``global``/``nonlocal``, or an ``import``;
-* every ``def`` and ``class`` that mentions a name a whole-file scan asks about (see ``_Scan.asked``);
-* to a fixed point: the ``def`` or ``class`` that binds a name a kept statement mentions (a callee, a
-  base, a decorator), that mentions a name a kept statement other than an import binds (a caller, or code
-  that reads or changes the module's state), or that binds a name a kept statement binds too;
-* the first ``def``/``class`` with an indented body (LibCST takes the file's default indentation from it,
-  and the code of a kept node printed for a message depends on it), and every one before it.
+  the rest reads), and every ``def``/``class`` up to the first with an indented body (LibCST takes the
+  file's default indentation from it, and the code of a kept node printed in a message depends on it);
+* every ``def`` and ``class`` that mentions a word of :data:`FILE_WORDS` or :data:`NAME_WORDS` (or an
+  alias of one), or holds ``global``/``nonlocal``; for a rule that reads the training-loop facts, one that
+  assigns the name of an optimizer stepped somewhere;
+* to a fixed point (``_close``): a ``def`` or ``class`` that binds a name a kept statement mentions (a
+  callee, a base, a decorator) or binds too, that mentions a name kept code other than an import binds (a
+  caller; code that reads or changes module state), that may clear gradients in a function kept code
+  names, or whose imports tell the project pass or the aliasing guard something the kept code's do not;
+* every group of the others that mention each other and hold a site of a rule that runs
+  (:func:`torchlint.analysis.sites.has_site` on the group's code, with the file's aliases);
 
-and replaces the lines of the others by empty lines (keeping each line's own line break), so that every
-kept node has the line and column it has in the file.  A dropped statement is then code that the
-interpreter would only analyse on its own, with unknown arguments: nothing kept calls it, it reads no
-module state but imports, it changes nothing in place and holds no word any rule, file-level fact
-(grad mode, frozen parameters, "turns requires_grad on", the aliasing guard, the training-loop and graph
-scans, the Lightning sites, the project pass) or site looks for.  Its analysis adds facts only to its
-own nodes, so the findings, their locations and their fix edits (character offsets into the real
-source, which the rules read from ``FileContext.source``) stay identical.  The one shared resource it
-spends is the interpreter's step budget: the engine re-parses the whole file when the analysis of the
-reduced one ran out of budget (:func:`torchlint.engine._lint`).
+and replaces the lines of the others by empty lines (each keeps its own line break), so that every kept
+node has its line and column in the file.  A dropped statement is code the interpreter would only analyse
+on its own, with unknown arguments: nothing kept calls it, it calls nothing kept, it reads no module state
+but imports, and it holds no site and no word that a file-level fact looks for (grad mode set by a
+statement, frozen parameters and "turns requires_grad on", the Lightning sites and the project pass's
+backward sites, exec/eval).  Its analysis adds facts to its own nodes only, so the facts of every kept
+node, the findings, their locations and their fix edits (character offsets into the real source, which
+rules read from ``FileContext.source``) are those of the whole file.  Two things it could still change
+are checked after the fact: the interpreter's step budget (the engine analyses the whole file when the
+reduced one's analysis ran out of budget), and the aliasing guard (see :class:`WholeFileNeeded`).
 
 Only the check path (``engine.lint_source``) parses less; ``engine.parse`` (the fixer's syntax check,
 ``explain``), the LSP server and the other modules of the project pass parse what they always did.
@@ -34,7 +35,6 @@ Only the check path (``engine.lint_source``) parses less; ``engine.parse`` (the 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -46,25 +46,16 @@ from torchlint.analysis.lazymodule import _bound_names, _split_lines
 # (interp/params.py), the aliasing guard's requires_grad changes (semantic/aliasing.py), exec/eval and
 # the namespace builtins.
 FILE_WORDS = frozenset("""
-backward manual_backward training_step set_grad_enabled requires_grad requires_grad_ setattr __setattr__
-exec eval globals locals vars __dict__ __builtins__ __import__
+backward manual_backward training_step set_grad_enabled requires_grad requires_grad_ setattr __setattr__ __dict__
 """.split())
+# The same, for builtins that only matter called by their own name (exec(...), not model.eval()).
+NAME_WORDS = frozenset("setattr exec eval globals locals vars __builtins__ __import__".split())
 # A function that clears gradients (semantic/training.py's helpers: zero_grad, p.grad = None, a call of a
 # name with "zero" in it, ...) is a helper of the training loops that call it by name.
 _ZEROING_PARTS = ("zero", "grad")
-# In-place methods the aliasing guard passes over (semantic/aliasing.py's _NEVER_GRAD_INPLACE).
-_NEVER_GRAD_INPLACE = frozenset("""random_ uniform_ normal_ bernoulli_ exponential_ geometric_ cauchy_
-log_normal_ xavier_normal_ xavier_uniform_ kaiming_normal_ kaiming_uniform_ orthogonal_ trunc_normal_ constant_
-ones_ zeros_ eye_ dirac_ sparse_ clip_grad_norm_ clip_grad_value_ unscale_ zero_ detach_""".split())
 
 _CANDIDATES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def _literal(node) -> bool:
-    while isinstance(node, ast.UnaryOp):
-        node = node.operand
-    return isinstance(node, ast.Constant)
 
 
 @dataclass
@@ -72,6 +63,18 @@ class Reduced:
     source: str  # the source with the dropped statements' lines emptied
     kept_chars: int  # characters of the kept statements' lines (what LibCST parses)
     dropped: list  # [(first line, last line)] of each dropped statement, 1-based, inclusive
+    # Whole-file facts the dropped code may change, that hold on the reduced file only when true (see
+    # :class:`WholeFileNeeded`): "aliasing"
+    lenient: frozenset = frozenset()
+
+
+class WholeFileNeeded(BaseException):
+    """A whole-file fact asked of a reduced file needs the whole file.  The aliasing guard
+    (``SemanticModel.untracked_grad_change``) only grows with more code (more bindings and uses of a name
+    make it more aliased, less literal, less certainly a container), as long as the imports that decide which
+    names are torch's stay (see ``_close``): true on the reduced file, it is true on the whole one; false,
+    the engine analyses the whole file.  (A ``BaseException``: a rule's ``except Exception`` must not
+    swallow it.)"""
 
 
 class _Stmt:
@@ -90,7 +93,7 @@ class _Stmt:
         # makes, walrus targets and ``except ... as e`` included)
         self.idents: set = set()  # names, attributes, keywords, definitions, imported names
         self.stored_attrs: set = set()  # attributes assigned or deleted (x.attr = ...)
-        self.marked = False
+        self.marked = False  # ``global`` or ``nonlocal``: it may rebind the module's names
         self.imports: set = set()  # (project key, the import's alias facts) of the imports inside a def/class
         self.defnames: set = set()  # the functions and methods it defines
         self.zeroish = False  # it may clear gradients (see _ZEROING_PARTS)
@@ -126,23 +129,21 @@ class _Scan:
 
     def __init__(self, tree: ast.Module):
         self.stmts = [_Stmt(node) for node in tree.body]
-        # Names whose every binding and use the aliasing guard reads: bare-name receivers and arguments of
-        # in-place calls, bases of item stores, receivers of ``requires_grad`` stores; the attributes whose
-        # stores it reads (``self.buf[i] = v``) and those of optimizers (semantic/training.py: ``self.opt =
-        # ...`` of an optimizer stepped somewhere); and the names of those optimizers, whose assignments it reads.
-        self.asked: set = set()
-        self.asked_attrs: set = set()
+        # The names and attributes of the optimizers stepped or cleared somewhere (``opt``, ``self.opt``): the
+        # training-loop scans read every assignment of them (semantic/training.py's _optimizer_sources).
         self.optimizers: set = set()
         self.top_imports: set = set()  # _import_facts of the module's own imports
         for st in self.stmts:
             self._walk(st)
 
-    def _ask(self, node, names: set) -> None:
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Starred)):
-            if isinstance(node, ast.Attribute):
-                self.asked_attrs.add(node.attr)
+    def _ask(self, node) -> None:
+        while True:
+            if isinstance(node, ast.Name):
+                self.optimizers.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                self.optimizers.add(node.attr)
+            if not isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Starred)):
+                return
             node = node.func if isinstance(node, ast.Call) else node.value
 
     def _walk(self, st: _Stmt) -> None:
@@ -158,37 +159,23 @@ class _Scan:
                 idents.add(n.attr)
                 if not isinstance(n.ctx, ast.Load):
                     stored.add(n.attr)
-                    if n.attr == "requires_grad":
-                        self._ask(n.value, self.asked)
             elif t is ast.Call:
                 f = n.func
                 attr = f.attr if isinstance(f, ast.Attribute) else None
                 if attr is None:
                     continue
-                if attr.endswith("_") and not attr.startswith("_") and attr not in _NEVER_GRAD_INPLACE:
-                    self._ask(f.value, self.asked)
+                if attr in ("step", "zero_grad"):
+                    self._ask(f.value)
                     for a in n.args:
-                        self._ask(a, self.asked)
-                        if not _literal(a):
-                            marked = True  # (an in-place change the aliasing guard may count)
-                elif attr in ("step", "zero_grad"):
-                    self._ask(f.value, self.optimizers)
-                    for a in n.args:
-                        self._ask(a, self.optimizers)  # scaler.step(optimizer)
+                        self._ask(a)  # scaler.step(optimizer)
             elif t is ast.keyword:
                 if n.arg is not None:
                     idents.add(n.arg)
-                    if n.arg == "out":  # torch.add(a, b, out=c) writes c in place
-                        marked = True
             elif t is ast.arg:
                 names.add(n.arg)
             elif t is ast.Constant:
                 if isinstance(n.value, str) and n.value.isidentifier():
                     names.add(n.value)
-            elif t is ast.Subscript:
-                if not isinstance(n.ctx, ast.Load):
-                    marked = True
-                    self._ask(n.value, self.asked)
             elif t in (ast.Global, ast.Nonlocal):
                 marked = True
                 names.update(n.names)
@@ -254,18 +241,30 @@ def reduce(source: str, tree: ast.Module, rules, sites) -> Optional[Reduced]:
     lines = _split_lines(source)  # (the line breaks CPython counts: \n, \r\n and \r)
     scan = _Scan(tree)
     hot = _sensitive_words(sites.aliases, FILE_WORDS)
+    names = NAME_WORDS
+    facts = {f for r in rules for f in getattr(r, "file_facts", ("aliasing", "training", "graphs"))}
+    aliasing, training = "aliasing" in facts, "training" in facts
+    if training:  # a function that calls a helper clearing gradients clears them too (training.py's helpers)
+        zeroing = set().union(*(st.defnames for st in scan.stmts if st.zeroish))
+        changed = True
+        while changed:
+            changed = False
+            for st in scan.stmts:
+                if not st.zeroish and not st.idents.isdisjoint(zeroing):
+                    st.zeroish = changed = True
+                    zeroing |= st.defnames
     keep = []
     seen_indent = False
     for st in scan.stmts:
         k = (not st.candidate or not seen_indent or st.marked or not st.idents.isdisjoint(hot)
-             or not st.names.isdisjoint(scan.asked) or not st.stored_attrs.isdisjoint(scan.asked_attrs)
-             or not st.stores.isdisjoint(scan.optimizers) or not st.stored_attrs.isdisjoint(scan.optimizers))
+             or not st.names.isdisjoint(names) or (training and (not st.stores.isdisjoint(scan.optimizers)
+                                                                 or not st.stored_attrs.isdisjoint(scan.optimizers))))
         seen_indent = seen_indent or st.indents(lines)
         keep.append(k)
     if all(keep):
         return None
     while True:
-        _close(scan, keep)
+        _close(scan, keep, aliasing, training)
         left = [i for i, k in enumerate(keep) if not k]
         if not left:
             return None
@@ -295,14 +294,15 @@ def reduce(source: str, tree: ast.Module, rules, sites) -> Optional[Reduced]:
             out.append(line)
             kept_chars += len(line)
     dropped = [(st.start, st.end) for st, k in zip(scan.stmts, keep) if not k]
-    return Reduced("".join(out), kept_chars, dropped)
+    return Reduced("".join(out), kept_chars, dropped, frozenset({"aliasing"} if aliasing else ()))
 
 
-def _close(scan: _Scan, keep: list) -> None:
+def _close(scan: _Scan, keep: list, aliasing: bool, training: bool) -> None:
     """Keep, to a fixed point, every dropped statement that binds a name a kept one mentions (a callee, a base, a
     decorator) or binds too, that mentions a name kept code other than an import binds (a caller, code that
-    reads or changes module state), that defines a function kept code names while it may clear gradients, or
-    whose imports tell the whole-file scans something the kept code's do not."""
+    reads or changes module state), that defines a function kept code names while it may clear gradients (for
+    the training-loop scans), or whose imports tell the project pass (or the aliasing guard) something the kept
+    code's do not."""
     stmts = scan.stmts
     while True:
         names, state, binds, idents = set(), set(), set(), set()
@@ -323,8 +323,8 @@ def _close(scan: _Scan, keep: list) -> None:
             if keep[i]:
                 continue
             if not st.binds.isdisjoint(names) or not st.names.isdisjoint(state) or not st.binds.isdisjoint(binds) \
-                    or (st.zeroish and not st.defnames.isdisjoint(idents)) \
-                    or any(f[0] not in keys or (f[4] in names and f not in imports) for f in st.imports):
+                    or (training and st.zeroish and not st.defnames.isdisjoint(idents)) \
+                    or any(f[0] not in keys or (aliasing and f[4] in names and f not in imports) for f in st.imports):
                 keep[i] = True
                 changed = True
         if not changed:

@@ -180,6 +180,7 @@ class Analysis:
         self.attr_stores: dict = {}
         self.truncated = False
         self.budget_spent = False  # the run went past the step budget somewhere (truncated or not)
+        self.lenient: frozenset = frozenset()  # of a reduced file: see torchlint.analysis.partial.Reduced
         self.functions: list = []  # FunctionDef nodes, in source order of discovery
         # Return statement -> [value returned, per context] (Lightning's training_step result is a sink)
         self.returns: dict = {}

@@ -93,7 +93,12 @@ class SemanticModel:
         """Does the file change a tensor in place where the interpreter cannot follow it?"""
         from torchlint.analysis.semantic.aliasing import untracked_grad_change
 
-        return untracked_grad_change(self.module, self.analysis)
+        got = untracked_grad_change(self.module, self.analysis)
+        if not got and "aliasing" in getattr(self.analysis, "lenient", ()):  # a reduced file (analysis/partial.py)
+            from torchlint.analysis.partial import WholeFileNeeded
+
+            raise WholeFileNeeded()
+        return got
 
     @cached_property
     def training_loops(self) -> list:
