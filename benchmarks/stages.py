@@ -189,7 +189,8 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
             link = link_for(str(p))
             if link is not None and link.needed(module, analysis):
                 analysis = Interpreter(module, project=link).run()
-            run_rules(selected, FileContext(src, str(p), module, analysis), lambda code, found: got.append((code, found)))
+            ctx = FileContext(src, str(p), module, analysis)
+            run_rules(selected, ctx, lambda code, found: got.append((code, found)))
         for code, found in got:
             sink(code, found)
         cpu["rules"] += time.process_time() - t6

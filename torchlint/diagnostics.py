@@ -93,3 +93,12 @@ class FileResult:
     noqa_added: int = 0  # lines that got a noqa comment (--add-noqa)
     truncated: bool = False  # the interpreter's budget cut the analysis short (check --verbose says so)
     deps: list = field(default_factory=list)  # [path, stat, digest] of the project's other modules it used
+
+
+class WholeFileNeeded(BaseException):
+    """A whole-file fact asked of a reduced file needs the whole file.  The aliasing guard
+    (``SemanticModel.untracked_grad_change``) only grows with more code (more bindings and uses of a name
+    make it more aliased, less literal, less certainly a container), as long as the imports that decide which
+    names are torch's stay (``torchlint.analysis.partial._close``): true on the reduced file, it is true on the
+    whole one; false, the engine analyses the whole file (``torchlint.analysis.partial``).  A ``BaseException``:
+    a rule's ``except Exception`` must not swallow it."""

@@ -198,7 +198,7 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
           whole: bool = False) -> list:
     """:func:`lint_source`'s work, in a thread with a deep stack.  Unless ``whole``, LibCST parses only what the
     rules reach (:func:`parse_reduced`); a reduced file is analysed whole when its analysis ran out of budget or
-    a rule asked a whole-file fact the reduced file cannot give (:class:`torchlint.analysis.partial.WholeFileNeeded`)."""
+    a rule asked a whole-file fact the reduced file cannot give (:class:`torchlint.diagnostics.WholeFileNeeded`)."""
     summary: list = []
     sites = None
     tree, module = _prepare(source, path, summary if gate else None)
@@ -234,7 +234,7 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         facts["truncated"] = bool(analysis.truncated)
     ctx = FileContext(source, path, module, analysis)
     found: list[Diagnostic] = []
-    from torchlint.analysis.partial import WholeFileNeeded
+    from torchlint.diagnostics import WholeFileNeeded
 
     for rule in rules:
         try:

@@ -27,7 +27,8 @@ backward sites, exec/eval).  Its analysis adds facts to its own nodes only, so t
 node, the findings, their locations and their fix edits (character offsets into the real source, which
 rules read from ``FileContext.source``) are those of the whole file.  Two things it could still change
 are checked after the fact: the interpreter's step budget (the engine analyses the whole file when the
-reduced one's analysis ran out of budget), and the aliasing guard (see :class:`WholeFileNeeded`).
+reduced one's analysis ran out of budget), and the aliasing guard (see
+:class:`torchlint.diagnostics.WholeFileNeeded`).
 
 Only the check path (``engine.lint_source``) parses less; ``engine.parse`` (the fixer's syntax check,
 ``explain``), the LSP server and the other modules of the project pass parse what they always did.
@@ -64,17 +65,8 @@ class Reduced:
     kept_chars: int  # characters of the kept statements' lines (what LibCST parses)
     dropped: list  # [(first line, last line)] of each dropped statement, 1-based, inclusive
     # Whole-file facts the dropped code may change, that hold on the reduced file only when true (see
-    # :class:`WholeFileNeeded`): "aliasing"
+    # :class:`torchlint.diagnostics.WholeFileNeeded`): "aliasing"
     lenient: frozenset = frozenset()
-
-
-class WholeFileNeeded(BaseException):
-    """A whole-file fact asked of a reduced file needs the whole file.  The aliasing guard
-    (``SemanticModel.untracked_grad_change``) only grows with more code (more bindings and uses of a name
-    make it more aliased, less literal, less certainly a container), as long as the imports that decide which
-    names are torch's stay (see ``_close``): true on the reduced file, it is true on the whole one; false,
-    the engine analyses the whole file.  (A ``BaseException``: a rule's ``except Exception`` must not
-    swallow it.)"""
 
 
 class _Stmt:

@@ -95,7 +95,7 @@ class SemanticModel:
 
         got = untracked_grad_change(self.module, self.analysis)
         if not got and "aliasing" in getattr(self.analysis, "lenient", ()):  # a reduced file (analysis/partial.py)
-            from torchlint.analysis.partial import WholeFileNeeded
+            from torchlint.diagnostics import WholeFileNeeded
 
             raise WholeFileNeeded()
         return got
