@@ -55,6 +55,9 @@ NAME_WORDS = frozenset("setattr exec eval globals locals vars __builtins__ __imp
 # name with "zero" in it, ...) is a helper of the training loops that call it by name.
 _ZEROING_PARTS = ("zero", "grad")
 
+# The least share of a file's characters worth leaving out.
+MIN_SAVED = 0.1
+
 _CANDIDATES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -285,6 +288,8 @@ def reduce(source: str, tree: ast.Module, rules, sites) -> Optional[Reduced]:
         else:
             out.append(line)
             kept_chars += len(line)
+    if kept_chars > (1 - MIN_SAVED) * len(source):
+        return None  # not worth it: a reduced file whose analysis runs out of budget is analysed twice
     dropped = [(st.start, st.end) for st, k in zip(scan.stmts, keep) if not k]
     return Reduced("".join(out), kept_chars, dropped, frozenset({"aliasing"} if aliasing else ()))
 
