@@ -29,7 +29,7 @@ from torchlint.analysis.interp.data import CONSTRUCTORS as DATA_CONSTRUCTORS, PA
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, FUNC_TRANSFORMS, MODULE_SELF_METHODS, NO_GRAD_CONTEXTS, UNROLL_LIMIT, VJP_FUNCTIONS
 from torchlint.analysis.interp.state import reduces_whole
 from torchlint.analysis.interp.helpers import _gather
-from torchlint.analysis.interp import arrays, params, sealed
+from torchlint.analysis.interp import arrays, params, sealed, typeof
 
 
 class Calls:
@@ -273,7 +273,9 @@ class Calls:
                 return UNKNOWN  # StopIteration
             return self.ip.tensors.element_of(args[0])
         if name == "isinstance" and len(args) == 2 and not kwargs:
-            return _isinstance(args[0], args[1])
+            return typeof.is_instance(args[0], args[1])
+        if name == "type" and len(args) == 1 and not kwargs:
+            return typeof.type_of(args[0])
         if name == "hasattr" and len(args) == 2 and isinstance(args[1], Const) and isinstance(args[1].value, str):
             return sealed.has_attr(self.ip.objects, args[0], args[1].value)
         if name in ("isinstance", "issubclass", "hasattr", "callable", "all", "any"):
@@ -525,73 +527,6 @@ def call_math(name: str, args, kwargs) -> Value:
         elif not is_number(a):
             return Number(kind) if kind == "bool" else UNKNOWN
     return Number(kind, conv=conv)
-
-
-_TORCH_TENSOR_TYPES = {"torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter"}
-_BUILTIN_TYPES = {"builtins.int": int, "builtins.float": float, "builtins.str": str, "builtins.bool": bool,
-                  "builtins.list": list, "builtins.tuple": tuple, "builtins.dict": dict}
-
-
-def _isinstance(obj: Value, cls: Value) -> Value:
-    """``isinstance(obj, cls)`` folded when the answer is certain: an object of a class of this file, a tensor,
-    a constant; ``cls`` may be a tuple of classes. Otherwise an unknown bool."""
-    if isinstance(cls, Seq) and cls.kind == "tuple" and cls.items is not None:
-        answers = [_isinstance(obj, c) for c in cls.items]
-        if any(isinstance(a, Const) and a.value is True for a in answers):
-            return Const(True)
-        if answers and all(isinstance(a, Const) and a.value is False for a in answers):
-            return Const(False)
-        return Number("bool")
-    if isinstance(obj, Instance) and isinstance(cls, ClassValue):
-        order = obj.cls.mro()
-        if cls in order:
-            return Const(True)
-        known = all(isinstance(b, ClassValue) or (isinstance(b, ModuleRef) and b.qual == "builtins.object")
-                    for c in order for b in c.bases)
-        # an object analysed on its own may be of a subclass: only a positive answer is certain there
-        return Const(False) if known and not obj.generic else Number("bool")
-    if isinstance(obj, Instance) and isinstance(cls, ModuleRef) and cls.qual in ("torch.nn.Module", "torch.nn.modules.module.Module"):
-        return Const(True) if obj.cls.is_torch_module() else Number("bool")
-    if isinstance(obj, Tensor) and isinstance(cls, ModuleRef) and cls.qual in _TORCH_TENSOR_TYPES:
-        return Const(True) if cls.qual == "torch.Tensor" and not obj.maybe_none else Number("bool")
-    if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
-        return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
-    if isinstance(obj, (Seq, DictValue)) and isinstance(cls, ModuleRef):
-        return _container_isinstance(obj, _ABC_ALIASES.get(cls.qual, cls.qual))
-    return Number("bool")
-
-
-# the abstract base classes of collections.abc (and their typing aliases) that isinstance() is asked about
-_ABCS = {"Iterable", "Sized", "Container", "Collection", "Reversible", "Sequence", "MutableSequence", "Mapping",
-         "MutableMapping"}
-_ABC_ALIASES = {**{f"typing.{n}": f"collections.abc.{n}" for n in _ABCS},
-                "typing.List": "builtins.list", "typing.Tuple": "builtins.tuple", "typing.Dict": "builtins.dict"}
-# which of them a list and a tuple are
-_SEQUENCE_TYPES = {
-    "list": {"builtins.list"} | {f"collections.abc.{n}" for n in _ABCS - {"Mapping", "MutableMapping"}},
-    "tuple": {"builtins.tuple"} | {f"collections.abc.{n}" for n in _ABCS - {"Mapping", "MutableMapping", "MutableSequence"}},
-}
-# what no list, tuple, dict, nn.ModuleList/ModuleDict, range, iterator or dict view is
-_NEVER_CONTAINERS = {"builtins.str", "builtins.bytes", "builtins.bytearray", "builtins.int", "builtins.float",
-                     "builtins.bool", "builtins.complex"}
-
-
-def _container_isinstance(obj: Value, qual: str) -> Value:
-    """``isinstance(x, cls)`` for a sequence or dict value ``x`` and a builtin type or an ABC of collections.abc:
-    certain for a Python list or tuple torchlint knows to be one (``Seq.builtin``); for the other sequence and dict
-    values (which may also stand for an nn.ModuleList or ModuleDict, a range, an iterator, a dict view) only
-    the answers true of all of them are: iterable, never a string or a number, a dict value never a sequence."""
-    if qual in _NEVER_CONTAINERS:
-        return Const(False)
-    if qual == "collections.abc.Iterable":
-        return Const(True)
-    if isinstance(obj, Seq) and obj.builtin:
-        return Const(qual in _SEQUENCE_TYPES[obj.kind]) if qual.startswith("collections.abc.") or qual in (
-            "builtins.list", "builtins.tuple", "builtins.dict") else Number("bool")
-    if isinstance(obj, DictValue) and qual in ("builtins.list", "builtins.tuple", "collections.abc.Sequence",
-                                               "collections.abc.MutableSequence"):
-        return Const(False)
-    return Number("bool")
 
 
 def _dict_of(pairs: Value) -> Value:

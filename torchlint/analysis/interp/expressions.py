@@ -27,7 +27,7 @@ from torchlint.analysis.values import (
 )
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, PY_BINOPS as PY_ARITHMETIC, CallEvent, Frame, UNROLL_LIMIT, \
     fold_constants
-from torchlint.analysis.interp import arrays, params, sealed
+from torchlint.analysis.interp import arrays, params, sealed, typeof
 from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
@@ -241,8 +241,11 @@ class Expressions:
                 continue
             right = self.eval(comp.comparator, frame)
             is_none = _none_test(left, right) if op in (cst.Is, cst.IsNot) else None
+            same = typeof.same_type(op, left, right) if is_none is None else None
             if is_none is not None:
                 result = Const(is_none is (op is cst.Is))
+            elif same is not None:  # type(x) is int
+                result = Const(same)
             elif op in (cst.In, cst.NotIn) and isinstance(right, DictValue) and right.complete \
                     and dict_key(left) is not NO_KEY:  # `k in d` on a dict whose keys are all known
                 present = any(k == dict_key(left) for k, _ in right.items)

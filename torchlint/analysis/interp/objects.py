@@ -25,7 +25,7 @@ from torchlint.analysis.values import (
     Value,
     join_all,
 )
-from torchlint.analysis.interp import arrays, sealed
+from torchlint.analysis.interp import arrays, sealed, typeof
 from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_in
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS, WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
@@ -347,6 +347,8 @@ class UserCode:
             resolved = self.ip.project.resolve(base.qual) if self.ip.project is not None else None
             if resolved is not None and not isinstance(resolved, ModuleRef):  # an object of another module
                 return self.getattr(resolved, name)
+            if name == "__name__" and resolved is None and typeof.type_name(base) is not None:
+                return typeof.type_name(base)  # type(x).__name__ of a builtin type
             return ModuleRef(f"{(resolved or base).qual}.{name}")
         if isinstance(base, Gathered):
             # `outputs.loss` (Hugging Face models) is the gathered loss; a tensor method on the output
@@ -398,6 +400,8 @@ class UserCode:
                 return BoundMethod(base, name)
             return UNKNOWN
         if isinstance(base, ClassValue):
+            if name == "__name__":  # type's own data descriptor: a class body's __name__ does not shadow it
+                return typeof.type_name(base) or UNKNOWN
             attr = self.class_attr(base, name)
             if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and _is_classmethod(attr.node):
                 return UserBound(attr, base)
