@@ -199,9 +199,9 @@ def _all_fixtures():
 UNREACHED = """
 
 
-def _nothing_calls_this(x):
-    foreign(x)
-    return x
+def _nothing_calls_this(_value):
+    _foreign(_value)
+    return _value
 """
 
 
@@ -228,3 +228,40 @@ def test_every_fixture_gives_the_whole_parse_findings_and_fix_edits(monkeypatch)
         got = seen(_lint(src, False))
         assert got == seen(_lint(src, True)) == seen(_lint(alone, True)), path
     assert reduced >= 200
+
+
+def test_a_file_of_a_project_gives_the_whole_parse_findings(monkeypatch, tmp_path):
+    """The project pass (analysis/project.py) runs on the reduced file too: on every file of the project
+    fixtures, with a function nothing calls appended, the findings and fix edits are the whole parse's."""
+    import shutil
+    from pathlib import Path
+
+    from torchlint.analysis import partial
+
+    monkeypatch.setattr(partial, "MIN_SAVED", 0)
+    projects = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
+    checked = reduced = 0
+    parsed: list = []
+    parse = engine._parse_cst
+    monkeypatch.setattr(engine, "_parse_cst", lambda source, path: parsed.append(path) or parse(source, path))
+    for project in sorted(p for p in projects.iterdir() if p.is_dir()):
+        root = tmp_path / project.name
+        shutil.copytree(project, root)
+        for path in sorted(root.rglob("*.py")):  # (the first indented block is always kept: a second one)
+            path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + UNREACHED + UNREACHED.replace(
+                "_nothing_calls_this", "_nor_this"), encoding="utf-8")
+        for path in sorted(root.rglob("*.py")):
+            src = path.read_text(encoding="utf-8")
+            rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+            tree = ast.parse(src)
+            sites = summarize(tree)
+            ran = [r for r in rules if has_site(r, sites)]
+            reduced += ran != [] and reduce(src, tree, ran, sites) is not None
+            before = len(parsed)
+            got = run_deep(engine._lint, src, str(path), rules, True, None, {}, False)
+            assert len(parsed) <= before + 1, path  # (parsed once at most, reduced or not: never again whole)
+            want = run_deep(engine._lint, src, str(path), rules, True, None, {}, True)
+            assert [(d.location, d.code, d.message, d.fix) for d in got] == \
+                [(d.location, d.code, d.message, d.fix) for d in want], path
+            checked += bool(want)
+    assert checked >= 5 and reduced >= 10  # (files with findings: the project pass finds them)

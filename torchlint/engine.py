@@ -225,9 +225,8 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
     if reduced is not None:
-        # the left-out code's share of the budget was not spent; the project pass (whose roots and replays
-        # depend on the first run's budget) runs on the whole file
-        if analysis.budget_spent or project is not None:
+        # the left-out code's share of the budget was not spent (in the first run or with the project)
+        if analysis.budget_spent:
             return _lint(source, path, rules, gate, deps, facts, whole=True)
         analysis.lenient = reduced.lenient
     if facts is not None:

@@ -410,6 +410,8 @@ def with_project(module, path: Optional[str], link: Optional["Link"], first, ana
         roots, link = link.roots, link_for(path)
         link.roots = roots
         result = Interpreter(module, project=link).run()
+    # (any run past the budget: a reduced file is then analysed whole, analysis/partial.py)
+    result.budget_spent = result.budget_spent or first.budget_spent or second.budget_spent
     return result, link
 
 
