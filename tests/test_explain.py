@@ -241,3 +241,14 @@ def test_a_node_of_another_module_ends_the_walk():
     why = Explainer(ctx, ValueIndex(ctx)).why(foreign)
     assert why.cause == "`base_layer.weight` is computed in another module of the project"
     assert why.kind == "import from another module"
+
+
+def test_unknown_that_a_walk_traces_to_a_constant_names_the_undecided_paths():
+    """`loss = 0` and tensors added on branches the config decides: the walk ends at the literal, which is known
+    itself; the cause is that other values meet it where the paths join (not that `0` cannot be evaluated)."""
+    path = ROOT / "fixtures" / "real" / "tl004_gh_threegen_image_config_int_loss.py"
+    site = next(s for s in explain_source(path.read_text(), str(path)).sites
+                if s["kind"] == "backward" and s["verdict"] == "unknown")
+    why = site["why"]
+    assert why["cause"].startswith("`0` is a constant, but where the paths meet other values reach it too")
+    assert why["kind"] == "undecided branch" and why["steps"][-1]["text"] == "`loss = 0`"

@@ -53,6 +53,7 @@ CAUSE_KINDS = (
     ("is a parameter", "parameter"), ("attribute", "attribute"), ("key", "dict key"), ("not bound", "unbound name"),
     ("iterates over", "iteration"), ("unpacked", "unpacking"), ("cannot build", "unknown base class"),
     ("derives from", "unknown base class"), ("whose call torchlint cannot see", "unknown base class"),
+    ("paths meet", "undecided branch"),
 )
 
 
@@ -183,6 +184,9 @@ class Explainer:
             part = self._suspect(parts, pred)
             if part is not None:
                 return "", part
+        if isinstance(node, _LITERALS):  # known itself: the walk came here through a name other paths also set
+            return Why(f"`{self.code(node)}` is a constant, but where the paths meet other values reach it too (set "
+                       f"on a branch or a loop iteration torchlint cannot decide), and together they are unknown", node)
         return Why(f"torchlint does not evaluate {_kind_of(node)} like `{self.code(node)}`", node)
 
     def _suspect(self, parts, pred):
