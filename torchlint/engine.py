@@ -254,7 +254,12 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
                 location=Location(1, 1),
                 end_location=Location(1, 1),
             ))
-    if deps is not None and project is not None:
-        deps.extend(project.deps())  # [path, stat, digest] of the other modules used, for the cache
+    from torchlint.analysis import cstwalk
+
+    cstwalk.forget()
+    if project is not None:
+        if deps is not None:
+            deps.extend(project.deps())  # [path, stat, digest] of the other modules used, for the cache
+        project.release()
     unique = {(d.sort_key(), d.code): d for d in found}
     return sorted(unique.values(), key=Diagnostic.sort_key)

@@ -57,6 +57,11 @@ def walk(node: cst.CSTNode, prune=()) -> Iterator[cst.CSTNode]:
     return _walk(node, prune)
 
 
+def forget() -> None:
+    """Drop the kept whole-tree walks (the engine, once a file's rules are done: its tree is freed now)."""
+    _FULL_WALKS.clear()
+
+
 def _walk(node, prune):
     stack = [node]
     while stack:

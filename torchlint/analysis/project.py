@@ -292,6 +292,18 @@ class Link:
                 return f"{m.display}:{line}"
         return None
 
+    def release(self) -> None:
+        """After the file's rules ran.  The modules this file used are kept for later files, and each points back
+        at the last link that used it (``LoadedModule.link``, its interpreter's ``project``) until another file
+        uses it: drop what ties this link to the checked file's own analysis (its module frame, its classes and
+        root nodes), so that the file's values and tree are freed now rather than kept alive by a shared module.
+        (Kept, they outlive the next collection of the garbage collector and are frozen with the project's
+        modules: runner._FileCollector then walks them again at each full collection.)"""
+        self.own_frame = None
+        self.completed = set()
+        self.roots = None
+        self.loading = []
+
     def deps(self) -> list:
         """``[path, stat, digest]`` of every module this file used (for the cache: see modules.deps_fresh)."""
         return [[m.file.path, m.stat, m.digest] for m in self.used if m.file.path and m.digest]
