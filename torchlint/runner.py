@@ -250,8 +250,11 @@ class _FileCollector:
     still lives is frozen (:func:`gc.freeze`: never traversed again, still freed by reference
     counting); within a file, collections are rarer (:data:`YOUNG`) and never full.  Frozen objects
     that die later (an evicted cache entry) are found by a full collection once the frozen heap has
-    grown by a quarter.  The default pacing is back when the run ends (a process that checks files
-    from its own code is left as it was)."""
+    grown by a quarter.  Most of what is counted as growth is freed by reference counting before then
+    (the trees of the last files, a module the project pass read), so a full collection that finds
+    (almost) nothing doubles the growth the next one waits for, up to 4 times the frozen heap, and one
+    that finds garbage puts it back.  The default pacing is back when the run ends (a process that
+    checks files from its own code is left as it was)."""
 
     YOUNG = 50_000
 
@@ -264,6 +267,7 @@ class _FileCollector:
         self.files = 0
         self.frozen = 0  # objects frozen at the last full collection
         self.added = 0  # objects frozen since
+        self.patience = 1  # the growth a full collection waits for, in quarters of the frozen heap
         self.old = gc.get_threshold()
 
     def before_file(self) -> None:
@@ -277,9 +281,11 @@ class _FileCollector:
             # the survivors are all in the oldest generation now (the frozen ones are not counted:
             # gc.get_freeze_count() walks the whole frozen heap)
             self.added += len(gc.get_objects(2))
-            if self.added > self.frozen // 4 + self.YOUNG:
+            if self.added > self.frozen * self.patience // 4 + self.YOUNG:
                 gc.unfreeze()
-                gc.collect()
+                found = gc.collect()
+                fruitless = found * 20 < self.added
+                self.patience = min(self.patience * 2, 16) if fruitless else 1
                 self.frozen, self.added = len(gc.get_objects(2)), 0
         gc.freeze()
         self.files += 1
