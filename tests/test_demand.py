@@ -72,3 +72,20 @@ def test_the_site_gate_and_the_depth_guards_share_one_walk():
     box: list = []
     engine._precheck(source, "x.py", box)
     assert box == [summarize(tree)]
+
+
+def test_a_module_kept_for_later_files_lets_go_of_the_file_that_used_it(tmp_path):
+    # pkg/losses.py stays loaded for the next files; it must not keep main.py's analysis alive (its frame, values
+    # and tree), which would then live on, and be walked by the garbage collector, until another file uses it
+    from torchlint.analysis import cstwalk
+    from torchlint.analysis.project import _PROJECT
+
+    main = _project(tmp_path, (
+        "import torch\nfrom pkg.losses import build_criterion\n\n"
+        "def train():\n    criterion = build_criterion()\n"
+        "    loss = criterion(torch.randn(4, requires_grad=True), torch.randn(4))\n    loss.backward()\n"))
+    assert _lint(main) == ([("TL001", 7)], ["losses.py"])
+    kept = [m for m in _PROJECT.modules.values() if m.file.path == str(tmp_path / "pkg" / "losses.py")]
+    assert kept and all(m.link is not None for m in kept)
+    assert all(m.link.own_frame is None and not m.link.completed and m.link.roots is None for m in kept)
+    assert cstwalk._FULL_WALKS == []
