@@ -89,3 +89,26 @@ def test_a_module_kept_for_later_files_lets_go_of_the_file_that_used_it(tmp_path
     assert kept and all(m.link is not None for m in kept)
     assert all(m.link.own_frame is None and not m.link.completed and m.link.roots is None for m in kept)
     assert cstwalk._FULL_WALKS == []
+
+
+def test_the_site_summary_gives_the_project_pass_what_a_walk_of_the_tree_would(monkeypatch):
+    from torchlint.analysis import cstwalk
+    from torchlint.analysis.interp import Interpreter
+    from torchlint.analysis.project import site_verdicts
+
+    reached = ("import torch\nimport numpy as np\nfrom os import path\nfrom .pkg import m\n\n"
+               "def f():\n    w = torch.randn(3, requires_grad=True)\n    (w * 2).backward()\n    (w * 2).sum().backward()\n")
+    dead = reached + "    return\n    w.backward()\n"  # a site the analysis never reaches: the walk finds it
+    for source, calls in ((reached, 2), (dead, 3)):
+        sites = summarize(ast.parse(source))
+        assert (sites.imports, sites.relative_import, sites.backward_calls, sites.training_steps) == \
+            ({"torch", "numpy", "os"}, True, calls, 0)
+        module = engine._parse_cst(source, "x.py")
+        analysis = Interpreter(module).run()
+        walked = []
+        with monkeypatch.context() as m:
+            m.setattr(cstwalk, "walk", lambda *a: walked.append(a) or cstwalk._walk(a[0], ()))
+            verdicts = site_verdicts(module, analysis, sites)
+        assert bool(walked) == (calls == 3)  # the walk only when a site was not reached
+        assert verdicts == site_verdicts(module, analysis)
+        assert sorted(verdicts.values()) == sorted(["non_scalar", "scalar"] + ["unknown"] * (calls - 2))

@@ -221,7 +221,7 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         with _recursion_limit(10_000):
             # the file alone; again with the project's other modules, read lazily from disk, when a backward
             # site is unknown alone (analysis/project.py)
-            analysis, project = analyse(module, path)
+            analysis, project = analyse(module, path, sites)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
     if reduced is not None:

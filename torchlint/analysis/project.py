@@ -114,13 +114,17 @@ class Link:
         self.roots: Optional[tuple] = None
         self.active = True  # does the checked file's own code resolve project names now?
 
-    def needed(self, module, analysis) -> bool:
+    def needed(self, module, analysis, sites=None) -> bool:
         """Is the project worth reading for this file?  Only when a backward site's value is unknown on its own
         (``analysis``: the file analysed alone) and the file imports from the project (its own top-level
-        imports, or relative ones).  Most files need nothing: their sites are known, or they have none."""
-        verdicts = site_verdicts(module, analysis)
+        imports, or relative ones).  Most files need nothing: their sites are known, or they have none.
+        ``sites``, the file's site summary (analysis/sites.py) when the engine has it, spares walking the tree."""
+        if sites is not None and not (sites.relative_import or any(
+                self.finder.find(top) is not None for top in sorted(sites.imports))):
+            return False
+        verdicts = site_verdicts(module, analysis, sites)
         unknown = [site for site, v in verdicts.items() if v == "unknown"]
-        if not unknown or not self._imports_project(module):
+        if not unknown or (sites is None and not self._imports_project(module)):
             return False
         self.roots = _roots(module, analysis, unknown)
         return True
@@ -395,7 +399,7 @@ class Link:
         m.state = "done"
 
 
-def analyse(module, path: Optional[str]):
+def analyse(module, path: Optional[str], sites=None):
     """(the analysis of ``module``, the :class:`Link` it used or None): the file alone, and again with its project
     when :meth:`Link.needed` says so.  The second run takes the first run's analyses of the functions it analyses
     quietly (outside the roots) as they are, instead of repeating them: they are the file's alone in both runs
@@ -405,15 +409,16 @@ def analyse(module, path: Optional[str]):
 
     link = link_for(path)
     first = Interpreter(module, keep_units=link is not None)
-    return with_project(module, path, link, first, first.run())
+    return with_project(module, path, link, first, first.run(), sites)
 
 
-def with_project(module, path: Optional[str], link: Optional["Link"], first, analysis):
-    """:func:`analyse` after its first run: ``first`` (an Interpreter made with ``keep_units``) gave ``analysis``."""
+def with_project(module, path: Optional[str], link: Optional["Link"], first, analysis, sites=None):
+    """:func:`analyse` after its first run: ``first`` (an Interpreter made with ``keep_units``) gave ``analysis``;
+    ``sites`` is the file's site summary, when there is one (see :meth:`Link.needed`)."""
     from torchlint.analysis.interp import Interpreter
     from torchlint.analysis.interp.state import STEP_BUDGET
 
-    if link is None or not link.needed(module, analysis):
+    if link is None or not link.needed(module, analysis, sites):
         return analysis, None
     whole = first.budget_spent or analysis.truncated
     second = Interpreter(module, project=link, reuse=None if whole else first)
@@ -427,28 +432,37 @@ def with_project(module, path: Optional[str], link: Optional["Link"], first, ana
     return result, link
 
 
-def site_verdicts(module, analysis) -> dict:
+def site_verdicts(module, analysis, sites=None) -> dict:
     """Every backward site of ``module`` (a ``.backward()``/``manual_backward()`` call, whatever its receiver, and
     each ``return`` of a ``training_step``) -> its verdict: ``non_scalar``, ``likely_non_scalar``, ``scalar`` or
-    ``unknown`` (its value in some context is not a tensor of known verdict, or it was never reached)."""
+    ``unknown`` (its value in some context is not a tensor of known verdict, or it was never reached).
+    With ``sites`` (the file's site summary), a file with no ``training_step`` whose backward calls the analysis
+    all reached needs no walk of the tree to find them."""
     import libcst as cst
 
     from torchlint.analysis.cstwalk import walk
-    from torchlint.analysis.sinks import FRAMEWORK_METHODS, backward_sites, flatten_targets, lightning_sites
+    from torchlint.analysis.sinks import backward_sites, flatten_targets, lightning_sites
+    from torchlint.analysis.sites import BACKWARD_METHODS
     from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
+
+    def is_site(node) -> bool:
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+            node.func.attr.value in BACKWARD_METHODS
 
     out: dict = {}
     steps: list = []
-    methods = {"backward"} | FRAMEWORK_METHODS
-    for node in walk(module):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
-            out[node] = "unknown"
-        elif isinstance(node, cst.FunctionDef) and node.name.value == "training_step":
-            out[node] = "unknown"
-            steps.append(node)
+    reached = list(backward_sites(analysis))
+    if sites is None or sites.training_steps or \
+            len({id(s.call) for s in reached if is_site(s.call)}) != sites.backward_calls:
+        for node in walk(module):
+            if is_site(node):
+                out[node] = "unknown"
+            elif isinstance(node, cst.FunctionDef) and node.name.value == "training_step":
+                out[node] = "unknown"
+                steps.append(node)
     lightning = lightning_sites(module, analysis) if steps else []
     inside = {n: step for step in steps for n in walk(step.body)} if lightning else {}
-    for site in list(backward_sites(analysis)) + list(lightning):
+    for site in reached + list(lightning):
         ts = [t for v in site.values for t in flatten_targets(v)]
         seen = {t.verdict for t in ts if isinstance(t, Tensor)}
         if not ts:

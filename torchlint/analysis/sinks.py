@@ -27,12 +27,13 @@ from typing import Optional
 
 import libcst as cst
 
+from torchlint.analysis.sites import BACKWARD_METHODS
 from torchlint.analysis.values import UNKNOWN, BoundMethod, Const, DictValue, ModuleRef, Seq, Tensor, Value
 
 AUTOGRAD_BACKWARD = {"torch.autograd.backward"}
 # Receiver names (last dotted component, lower-cased) of framework backward wrappers.
 FRAMEWORK_RECEIVERS = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "ds_engine"}
-FRAMEWORK_METHODS = {"manual_backward"}  # self.manual_backward(loss) in Lightning
+FRAMEWORK_METHODS = BACKWARD_METHODS - {"backward"}  # self.manual_backward(loss) in Lightning
 
 
 @dataclass

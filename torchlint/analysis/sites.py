@@ -70,6 +70,12 @@ class Sites:
     module_code: bool = False
     aliases: dict = field(default_factory=dict)  # alias -> the original names it stands for
     torch_bindings: tuple = (frozenset(), {})  # see _torch_bindings
+    # for the project pass (analysis/project.py), which then needs no walk of the LibCST tree: the first names of
+    # the modules imported absolutely, whether any import is relative, and how many backward sites there are
+    imports: set = field(default_factory=set)
+    relative_import: bool = False
+    backward_calls: int = 0  # calls ``<expr>.backward(...)`` / ``<expr>.manual_backward(...)``
+    training_steps: int = 0  # functions named ``training_step``
 
     def call_matches(self, pattern: str) -> bool:
         if pattern.startswith("~"):
@@ -231,6 +237,8 @@ def _module_code(tree: ast.AST, defs: set) -> bool:
     return False
 
 
+BACKWARD_METHODS = frozenset({"backward", "manual_backward"})  # the methods whose calls are backward sites
+
 _NAME, _ATTRIBUTE, _CALL, _SUBSCRIPT, _AUGASSIGN, _DEF, _CLASS, _IMPORT, _ASSIGN = range(9)
 _KINDS = {ast.Name: _NAME, ast.Attribute: _ATTRIBUTE, ast.Call: _CALL, ast.Subscript: _SUBSCRIPT,
           ast.AugAssign: _AUGASSIGN, ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.ClassDef: _CLASS,
@@ -273,6 +281,8 @@ def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Site
                 s.names.add(node.attr)
         elif kind == _CALL:
             name = _last_name(node.func)
+            if type(node.func) is ast.Attribute and node.func.attr in BACKWARD_METHODS:
+                s.backward_calls += 1
             off = any(_is_false(a) for a in node.args) or any(_is_false(k.value) for k in node.keywords)
             maybe_int = None
             if name is not None:
@@ -298,10 +308,18 @@ def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Site
             s.inplace = True
         elif kind == _DEF:
             s.defs.add(node.name)
+            if node.name == "training_step":
+                s.training_steps += 1
         elif kind == _CLASS:
             s.defs.add(node.name)
             s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
         elif kind == _IMPORT:
+            if type(node) is ast.Import:
+                s.imports.update(a.name.partition(".")[0] for a in node.names)
+            elif node.level:
+                s.relative_import = True
+            elif node.module:
+                s.imports.add(node.module.partition(".")[0])
             for a in node.names:
                 if a.asname:
                     aliases.setdefault(a.asname, set()).add(a.name.rsplit(".", 1)[-1])
