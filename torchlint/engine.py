@@ -224,42 +224,44 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
             analysis, project = analyse(module, path, sites)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
-    if reduced is not None:
-        # the left-out code's share of the budget was not spent (in the first run or with the project)
-        if analysis.budget_spent:
-            return _lint(source, path, rules, gate, deps, facts, whole=True)
-        analysis.lenient = reduced.lenient
-    if facts is not None:
-        facts["truncated"] = bool(analysis.truncated)
-    ctx = FileContext(source, path, module, analysis)
-    found: list[Diagnostic] = []
-    from torchlint.diagnostics import WholeFileNeeded
-
-    for rule in rules:
-        try:
-            with _recursion_limit(10_000):
-                got = list(rule.check(ctx))
-            found.extend(drop_handled(rule, ctx, got))
-        except WholeFileNeeded:
-            return _lint(source, path, rules, gate, deps, facts, whole=True)
-        except Exception as exc:  # a bug in one rule must not hide the others' findings
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            found.append(Diagnostic(
-                code=INTERNAL_ERROR_CODE,
-                name="internal-error",
-                message=(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc} "
-                         f"[{where.filename.rsplit('/', 1)[-1]}:{where.lineno}]; please report this"),
-                severity="error",
-                filename=path,
-                location=Location(1, 1),
-                end_location=Location(1, 1),
-            ))
     from torchlint.analysis import cstwalk
 
-    cstwalk.forget()
-    if project is not None:
-        if deps is not None:
+    try:
+        if reduced is not None:
+            # the left-out code's share of the budget was not spent (in the first run or with the project)
+            if analysis.budget_spent:
+                return _lint(source, path, rules, gate, deps, facts, whole=True)
+            analysis.lenient = reduced.lenient
+        if facts is not None:
+            facts["truncated"] = bool(analysis.truncated)
+        ctx = FileContext(source, path, module, analysis)
+        found: list[Diagnostic] = []
+        from torchlint.diagnostics import WholeFileNeeded
+
+        for rule in rules:
+            try:
+                with _recursion_limit(10_000):
+                    got = list(rule.check(ctx))
+                found.extend(drop_handled(rule, ctx, got))
+            except WholeFileNeeded:
+                return _lint(source, path, rules, gate, deps, facts, whole=True)
+            except Exception as exc:  # a bug in one rule must not hide the others' findings
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                found.append(Diagnostic(
+                    code=INTERNAL_ERROR_CODE,
+                    name="internal-error",
+                    message=(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc} "
+                             f"[{where.filename.rsplit('/', 1)[-1]}:{where.lineno}]; please report this"),
+                    severity="error",
+                    filename=path,
+                    location=Location(1, 1),
+                    end_location=Location(1, 1),
+                ))
+        if project is not None and deps is not None:
             deps.extend(project.deps())  # [path, stat, digest] of the other modules used, for the cache
-        project.release()
+    finally:
+        cstwalk.forget()  # (the tree and this file's analysis are freed with this call, not kept for the next)
+        if project is not None:
+            project.release()
     unique = {(d.sort_key(), d.code): d for d in found}
     return sorted(unique.values(), key=Diagnostic.sort_key)
