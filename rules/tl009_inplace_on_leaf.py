@@ -34,7 +34,8 @@ Finds in-place changes to a leaf tensor that requires grad (a tensor made with
 `requires_grad=True`, an `nn.Parameter`, a layer's `weight` or `bias`) while
 autograd is recording: augmented assignment (`w -= lr * w.grad`, `w += 1`),
 in-place methods (`w.add_(...)`, `w.zero_()`, `w.normal_()`, `w.clamp_(...)`),
-and item assignment (`w[0] = 0.0`).
+and item assignment (`w[0] = 0.0`), also through a view of such a tensor
+(`b = conv.bias.view(3, -1); b[:, 4] += 1.0`, `w.t().mul_(2)`, `w[0].add_(1)`).
 
 ## Why is this bad?
 Autograd cannot record an in-place change to a tensor whose gradient it is
@@ -74,7 +75,10 @@ under a name.
 
 ## Known limits
 Only reported when certain for at least one way the file runs the code: the tensor is
-known to be a leaf (a factory call with `requires_grad=True`, `nn.Parameter`,
+known to be a leaf, or a view of one made with grad mode on by an op that always
+returns a view (`view`, `view_as`, `t`, `.T`, `transpose`, `permute`, `squeeze`,
+`unsqueeze`, `narrow`, `select`, `movedim`, basic indexing; not `reshape` or
+`flatten`, which may copy) — a leaf (a factory call with `requires_grad=True`, `nn.Parameter`,
 `.requires_grad_()` on a tensor that did not require grad, a `torch.nn` layer's
 `weight` or `bias`, a parameter from `model.parameters()` or
 `named_parameters()` of a torch layer or of a user `nn.Module` whose layers are
@@ -89,18 +93,19 @@ known to require grad. Parameters reached through an optimizer's
     def check(self, ctx):
         import libcst as cst
 
-        from torchlint.analysis.values import BoundMethod, Tensor
+        from torchlint.analysis.values import BoundMethod, Tensor, views_a_leaf
 
-        def leaf_hit(pairs) -> bool:
+        def hits(pairs) -> list:
             # one context that certainly raises is enough (a call from module code with a parameter); a
-            # function analysed on its own has grad mode None here and unknown arguments: it proves nothing
-            return any(isinstance(t, Tensor) and t.leaf and t.requires_grad is True and grad is True
-                       for t, grad in pairs)
+            # function analysed on its own has grad mode None here and unknown arguments: it proves nothing.
+            # The tensor is a leaf that requires grad, or a view of one (w.view(...), w[0], w.t())
+            return [t for t, grad in pairs if isinstance(t, Tensor) and views_a_leaf(t) and grad is True]
 
         lines = ctx.semantic.statement_lines
         reported = set()  # the targets of reported augmented assignments (w[0] *= 2 also writes w[0])
         for node, pairs in ctx.analysis.inplace.items():
-            if not leaf_hit(pairs) or id(node) in reported:
+            found = hits(pairs)
+            if not found or id(node) in reported:
                 continue
             if isinstance(node, cst.AugAssign):
                 reported.add(id(node.target))
@@ -110,25 +115,27 @@ known to require grad. Parameters reached through an optimizer's
             else:  # a subscript target: x[i] = v
                 what = f"`{ctx.short_code(node)} = ...` writes into it in place"
                 name = ctx.short_code(node.value)
-            yield self._report(ctx, node, name, what, lines)
+            yield self._report(ctx, node, name, what, lines, _is_view(found))
         for call, events in ctx.analysis.calls.items():
             func = call.func
             if not (isinstance(func, cst.Attribute) and func.attr.value in INPLACE_METHODS):
                 continue
             pairs = [(e.callee.receiver, e.grad_enabled if e.grad_known else None) for e in events
                      if isinstance(e.callee, BoundMethod) and e.callee.name == func.attr.value]
-            if not leaf_hit(pairs):
+            found = hits(pairs)
+            if not found:
                 continue
             name = ctx.short_code(func.value)
-            yield self._report(ctx, call, name, f"`.{func.attr.value}()` changes it in place", lines)
+            yield self._report(ctx, call, name, f"`.{func.attr.value}()` changes it in place", lines, _is_view(found))
 
-    def _report(self, ctx, node, name, what, lines):
+    def _report(self, ctx, node, name, what, lines, view=False):
         from torchlint.diagnostics import Fix
         from torchlint.rulekit import torch_alias
 
-        message = (f"`{name}` is a leaf tensor that requires grad, and {what} while autograd is recording "
-                   f"(RuntimeError: a leaf Variable that requires grad is being used in an in-place operation); "
-                   f"do it under `with torch.no_grad():`")
+        kind = "a view of a leaf tensor" if view else "a leaf tensor"
+        message = (f"`{name}` is {kind} that requires grad, and {what} while autograd is recording "
+                   f"(RuntimeError: a {'view of a ' if view else ''}leaf Variable that requires grad is being used in "
+                   f"an in-place operation); do it under `with torch.no_grad():`")
         fix = None
         stmt = lines.get(id(node))
         alias = torch_alias(ctx.module)
@@ -142,6 +149,11 @@ known to require grad. Parameters reached through an optimizer's
                 edit = ctx.edit(line_start, line_start, f"{indent}with {alias}.no_grad():{newline}{unit}")
                 fix = Fix("Do the in-place change under torch.no_grad()", (edit,), "unsafe")
         return ctx.diagnostic(self, node, message, "error", fix)
+
+
+def _is_view(found) -> bool:
+    """Whether every tensor found is a view of a leaf rather than the leaf itself (for the message)."""
+    return all(not t.leaf for t in found)
 
 
 def _op(node) -> str:

@@ -122,6 +122,10 @@ class Tensor(Value):
     # True when the tensor is certainly a leaf of the autograd graph: made by a factory, nn.Parameter or
     # .detach(), not computed by an op (TL009: in-place ops on a leaf that requires grad raise).
     leaf: bool = False
+    # True when the tensor is certainly a view (w.view(...), w.t(), w[0]), made while grad mode was on, of a leaf
+    # that requires grad, or of such a view: an in-place op on it with grad mode on raises as on the leaf
+    # ("a view of a leaf Variable that requires grad is being used in an in-place operation"; TL009).
+    leaf_view: bool = False
     # Graph provenance: the nodes with saved tensors that a backward() from this tensor certainly runs
     # through, each as (op node, call nodes of the user functions it ran in). A must-set: joins intersect.
     # A backward() without retain_graph frees them; a second pass through one of them raises (TL008).
@@ -441,6 +445,12 @@ def _join_likely(a: Tensor, b: Tensor) -> Optional[str]:
     return None
 
 
+def views_a_leaf(t: "Tensor") -> bool:
+    """Whether a view of ``t`` made with grad mode on is a ``leaf_view``: ``t`` is a leaf that requires grad,
+    or already such a view."""
+    return t.requires_grad is True and (t.leaf or t.leaf_view)
+
+
 def join(a: Value, b: Value) -> Value:
     if a is b or a == b:
         return a
@@ -458,6 +468,7 @@ def join(a: Value, b: Value) -> Value:
             grad_note=a.grad_note if a.requires_grad is False and b.requires_grad is False else None,
             saved=a.saved and b.saved,
             leaf=a.leaf and b.leaf,
+            leaf_view=a.leaf_view and b.leaf_view,
             graph=_join_graphs(a.graph, b.graph),
             maybe_none=a.maybe_none or b.maybe_none,
         )

@@ -376,6 +376,9 @@ class Op:
     # with unknown dims where the others are known (a pool keeps the batch and channel dims), or a tensor
     # of unknown shape whose numel is still known (see PARTIAL in api/layers.py).  None: nothing.
     partial: Optional[Callable] = None
+    # The result is always a view of ``input`` (x.view(...), x.t(), x.select(0, 1)): of a leaf that requires
+    # grad, made with grad mode on, it is a ``leaf_view`` (values.Tensor), which no in-place op may change.
+    view: bool = False
 
     def key(self) -> str:
         return self.names[0]
@@ -438,14 +441,15 @@ CLASSES: dict[str, ModuleClass] = {}
 ALL_ENTRIES: list = []
 
 
-def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None, examples=(), group="", partial=None):
+def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None, examples=(), group="", partial=None,
+       view=False):
     """Register one entry.  ``names`` are qualified names; ``Tensor.x`` means a method."""
     if isinstance(names, str):
         names = tuple(n.strip() for n in names.split("|"))
     saves = any(_short(n) in SAVING for n in names) or group == "loss"
     entry = Op(tuple(names), parse_sig(sig), rule, flow, differentiable, dtype,
                tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
-               group, saves, partial)
+               group, saves, partial, view)
     for n in names:
         if n.startswith("Tensor."):
             METHODS[n[len("Tensor."):]] = entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 from torchlint.analysis.shapes import ShapeUnknown
-from torchlint.analysis.values import Const, MANY, Number, Seq, Tensor, TorchObject, UNKNOWN, Value
+from torchlint.analysis.values import Const, MANY, Number, Seq, Tensor, TorchObject, UNKNOWN, Value, views_a_leaf
 from torchlint.analysis.api import Args, BindError, CLASSES, CallEnv, FUNCTIONS, METHODS, ModuleClass, _py_dtype, bind, canonical, load, promote
 
 
@@ -54,6 +54,11 @@ def _inherit(entry, args: Args, result: Tensor, env: CallEnv, params: Optional[b
             graph |= {(env.site, env.context)}
     if graph != result.graph:
         changes["graph"] = graph
+    # a view of a leaf that requires grad (not x.view(torch.int32), which cannot require grad)
+    src = args.bound.get("input")
+    if getattr(entry, "view", False) and env.grad_enabled is True and isinstance(src, Tensor) and views_a_leaf(src) \
+            and changes.get("dtype", result.dtype) not in ("int", "bool"):
+        changes["leaf_view"] = True
     flow = entry.flow
     if flow in ("keeps", "broadcast", "concat", "spatial") and first is not None:
         if result.numel is None:

@@ -912,28 +912,32 @@ op("torch.tensordot", "a, b, dims=2", r_tensordot, group="linalg",
 # ---------------------------------------------------------------------------
 # shape and view ops
 
-op("Tensor.view|Tensor.reshape|torch.reshape", "input, *shape", r_view, flow="keeps", group="shape",
-   examples=[("x.view(3, 2)", "x = torch.randn(2, 3)"), ("x.view(-1)", "x = torch.randn(2, 3)"), ("x.reshape((1, -1))", "x = torch.randn(2, 3)"),
-             ("torch.reshape(x, (6,))", "x = torch.randn(2, 3)"), ("x.view(())", "x = torch.randn(1)")])
-op("Tensor.view_as|Tensor.reshape_as", "input, other", r_view_as, flow="keeps", group="shape",
+# view=True: the result is always a view of the input (reshape may copy, so it is not one)
+op("Tensor.view", "input, *shape", r_view, flow="keeps", group="shape", view=True,
+   examples=[("x.view(3, 2)", "x = torch.randn(2, 3)"), ("x.view(-1)", "x = torch.randn(2, 3)"), ("x.view(())", "x = torch.randn(1)")])
+op("Tensor.reshape|torch.reshape", "input, *shape", r_view, flow="keeps", group="shape",
+   examples=[("x.reshape((1, -1))", "x = torch.randn(2, 3)"), ("torch.reshape(x, (6,))", "x = torch.randn(2, 3)")])
+op("Tensor.view_as", "input, other", r_view_as, flow="keeps", group="shape", view=True,
    examples=[("x.view_as(y)", "x = torch.randn(2, 3); y = torch.randn(3, 2)")])
+op("Tensor.reshape_as", "input, other", r_view_as, flow="keeps", group="shape",
+   examples=[("x.reshape_as(y)", "x = torch.randn(2, 3); y = torch.randn(3, 2)")])
 op("torch.flatten|Tensor.flatten", "input, start_dim=0, end_dim=-1", r_flatten, flow="keeps", group="shape",
    examples=[("torch.flatten(x)", "x = torch.randn(2, 3, 4)"), ("x.flatten(1)", "x = torch.randn(2, 3, 4)"), ("x.flatten()", "x = torch.tensor(3.0)")])
 op("torch.ravel|Tensor.ravel", "input", lambda a: S.flatten(a.shape("input")), flow="keeps", group="shape",
    examples=[("x.ravel()", "x = torch.randn(2, 3)")])
 op("torch.unflatten|Tensor.unflatten", "input, dim, sizes", r_unflatten, flow="keeps", group="shape",
    examples=[("x.unflatten(1, (2, 2))", "x = torch.randn(3, 4)")])
-op("torch.squeeze|Tensor.squeeze", "input, dim=None", r_squeeze, flow="keeps", group="shape",
+op("torch.squeeze|Tensor.squeeze", "input, dim=None", r_squeeze, flow="keeps", group="shape", view=True,
    examples=[("x.squeeze()", "x = torch.randn(1, 3, 1)"), ("x.squeeze(0)", "x = torch.randn(1, 3)"), ("x.squeeze(1)", "x = torch.randn(1, 3)"),
              ("torch.squeeze(x)", "x = torch.randn(1, 1)")])
-op("torch.unsqueeze|Tensor.unsqueeze", "input, dim", r_unsqueeze, flow="keeps", group="shape",
+op("torch.unsqueeze|Tensor.unsqueeze", "input, dim", r_unsqueeze, flow="keeps", group="shape", view=True,
    examples=[("x.unsqueeze(0)", "x = torch.randn(3)"), ("x.unsqueeze(-1)", "x = torch.randn(2, 3)"), ("torch.unsqueeze(x, 0)", "x = torch.tensor(1.0)")])
 op("Tensor.squeeze_|Tensor.unsqueeze_", "input, dim=None", lambda a: S.squeeze(a.shape("input"), a.dims("dim")), flow="keeps", group="shape")
-op("torch.permute|Tensor.permute", "input, *dims", r_permute, flow="keeps", group="shape",
+op("torch.permute|Tensor.permute", "input, *dims", r_permute, flow="keeps", group="shape", view=True,
    examples=[("x.permute(2, 0, 1)", "x = torch.randn(2, 3, 4)"), ("torch.permute(x, (1, 0))", "x = torch.randn(2, 3)")])
 op("torch.transpose|Tensor.transpose|torch.swapaxes|Tensor.swapaxes|torch.swapdims|Tensor.swapdims", "input, dim0, dim1", r_transpose,
-   flow="keeps", group="shape", examples=[("x.transpose(0, 1)", "x = torch.randn(2, 3)"), ("torch.transpose(x, -1, -2)", "x = torch.randn(2, 3, 4)")])
-op("torch.t|Tensor.t", "input", r_t, flow="keeps", group="shape", examples=[("x.t()", "x = torch.randn(2, 3)"), ("x.t()", "x = torch.randn(3)")])
+   flow="keeps", group="shape", view=True, examples=[("x.transpose(0, 1)", "x = torch.randn(2, 3)"), ("torch.transpose(x, -1, -2)", "x = torch.randn(2, 3, 4)")])
+op("torch.t|Tensor.t", "input", r_t, flow="keeps", group="shape", view=True, examples=[("x.t()", "x = torch.randn(2, 3)"), ("x.t()", "x = torch.randn(3)")])
 op("Tensor.expand", "input, *size", r_expand, flow="broadcast", group="shape",
    examples=[("x.expand(3, 4)", "x = torch.randn(3, 1)"), ("x.expand(2, -1)", "x = torch.randn(1, 5)"), ("x.expand(2, 3, 1)", "x = torch.randn(1)")])
 op("Tensor.expand_as", "input, other", r_expand_as, flow="broadcast", group="shape", examples=[("x.expand_as(y)", "x = torch.randn(3, 1); y = torch.randn(3, 4)")])
@@ -955,9 +959,9 @@ op("torch.chunk|Tensor.chunk", "input, chunks, dim=0", r_chunk, flow="reduce", g
 op("torch.split|Tensor.split", "input, split_size_or_sections, dim=0", r_split, flow="reduce", group="shape",
    examples=[("torch.split(x, 2)", "x = torch.randn(5, 2)"), ("x.split([1, 2], dim=1)", "x = torch.randn(2, 3)")])
 op("torch.unbind|Tensor.unbind", "input, dim=0", r_unbind, flow="reduce", group="shape", examples=[("x.unbind(1)", "x = torch.randn(2, 3)")])
-op("torch.narrow|Tensor.narrow", "input, dim, start, length", r_narrow, flow="reduce", group="shape",
+op("torch.narrow|Tensor.narrow", "input, dim, start, length", r_narrow, flow="reduce", group="shape", view=True,
    examples=[("x.narrow(1, 0, 2)", "x = torch.randn(3, 4)")])
-op("torch.select|Tensor.select", "input, dim, index", r_select, flow="reduce", group="shape", examples=[("x.select(0, 1)", "x = torch.randn(3, 4)")])
+op("torch.select|Tensor.select", "input, dim, index", r_select, flow="reduce", group="shape", view=True, examples=[("x.select(0, 1)", "x = torch.randn(3, 4)")])
 op("torch.index_select|Tensor.index_select", "input, dim, index", r_index_select, flow="reduce", group="shape",
    examples=[("torch.index_select(x, 1, i)", "x = torch.randn(3, 4); i = torch.tensor([0, 2])")])
 op("torch.gather|Tensor.gather", "input, dim, index, *, sparse_grad=False", r_gather, flow="reduce", group="shape",
@@ -973,7 +977,7 @@ op("torch.flip|Tensor.flip|torch.roll|Tensor.roll|torch.fliplr|torch.flipud", "i
    examples=[("torch.flip(x, (0,))", "x = torch.randn(3, 4)"), ("x.roll(1, 0)", "x = torch.randn(3)")])
 op("torch.tril|torch.triu|Tensor.tril|Tensor.triu", "input, diagonal=0", r_same, flow="keeps", group="shape",
    examples=[("torch.tril(x)", "x = torch.randn(3, 3)")])
-op("torch.movedim|Tensor.movedim|torch.moveaxis|Tensor.moveaxis", "input, source, destination", r_movedim, flow="keeps", group="shape",
+op("torch.movedim|Tensor.movedim|torch.moveaxis|Tensor.moveaxis", "input, source, destination", r_movedim, flow="keeps", group="shape", view=True,
    examples=[("torch.movedim(x, 0, -1)", "x = torch.randn(2, 3, 4)"), ("x.movedim((0, 1), (2, 0))", "x = torch.randn(2, 3, 4)")])
 op("torch.diag|Tensor.diag", "input, diagonal=0", r_diag, group="shape", examples=[("torch.diag(x)", "x = torch.randn(3)"), ("torch.diag(x)", "x = torch.randn(2, 3)")])
 op("torch.diff|Tensor.diff", "input, n=1, dim=-1, prepend=None, append=None", r_diff, group="shape", examples=[("torch.diff(x)", "x = torch.randn(2, 5)")])

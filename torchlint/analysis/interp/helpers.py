@@ -25,6 +25,7 @@ from torchlint.analysis.values import (
     join_all,
     join_head,
     PREVIOUS,
+    views_a_leaf,
 )
 from torchlint.analysis.cstwalk import short_code as _short_code
 from torchlint.analysis.interp.state import ENABLE_GRAD_CONTEXTS, NO_GRAD_CONTEXTS
@@ -145,14 +146,25 @@ def widen(old: dict, new: dict) -> dict:
     return out
 
 
+def _basic_index(kind, v) -> bool:
+    """Whether one index of a subscript is basic (PyTorch then returns a view): a slice, an int, None, ``...``."""
+    if kind == "slice":
+        return True
+    if isinstance(v, Const):
+        return v.value is None or v.value is Ellipsis or (isinstance(v.value, int) and not isinstance(v.value, bool))
+    return isinstance(v, Number) and v.kind == "int"
+
+
 def index_tensor(t: Tensor, index: list, grad_enabled) -> Value:
     """Basic and (simple) advanced indexing, following PyTorch/NumPy rules."""
     shape = t.shape
     base = dict(requires_grad=t.requires_grad if grad_enabled is not False else False, dtype=t.dtype, origin=t.origin,
                 graph=t.graph if grad_enabled is not False and t.requires_grad else frozenset())
+    items = list(index)
+    if grad_enabled is True and views_a_leaf(t) and all(_basic_index(kind, v) for kind, v in items):
+        base["leaf_view"] = True  # basic indexing (ints, slices, None, ...) makes a view: w[0] of a leaf
     if shape is None:
         return Tensor(shape=None, **base)
-    items = list(index)
     if any(kind == "star" for kind, _ in items):
         return Tensor(shape=None, **base)
     n_ellipsis = sum(1 for kind, v in items if kind == "index" and isinstance(v, Const) and v.value is Ellipsis)
@@ -246,14 +258,14 @@ def _after_inplace(current: Tensor, result: Value, grad_enabled: Optional[bool])
     It keeps its shape and dtype. With grad disabled it also keeps requires_grad and leaf-ness (a parameter
     updated under ``torch.no_grad()`` still requires grad); with grad enabled it requires grad when it did or
     when what was written into it does, and then it is no longer a leaf."""
-    if grad_enabled is True and current.leaf and current.requires_grad is True:
-        return current  # PyTorch refuses this op (TL009): the tensor stays as it was
+    if grad_enabled is True and views_a_leaf(current):
+        return current  # PyTorch refuses this op on a leaf or a view of one (TL009): the tensor stays as it was
     out = result if isinstance(result, Tensor) else Tensor(shape=current.shape)
     keep = dict(shape=current.shape, numel=current.numel, dtype=current.dtype or out.dtype, likely=current.likely,
                 per_element=current.per_element)
     if grad_enabled is False:
         return replace(out, requires_grad=current.requires_grad, grad_note=current.grad_note, leaf=current.leaf,
-                       origin=current.origin, **keep)
+                       leaf_view=current.leaf_view, origin=current.origin, **keep)
     if current.requires_grad:  # an in-place op never takes requires_grad away
         rg = True
     elif out.requires_grad:
@@ -263,7 +275,7 @@ def _after_inplace(current: Tensor, result: Value, grad_enabled: Optional[bool])
     else:
         rg = None
     return replace(out, requires_grad=rg, grad_note=current.grad_note if rg is False else None,
-                   leaf=current.leaf and rg is False, **keep)
+                   leaf=current.leaf and rg is False, leaf_view=False, **keep)
 
 
 def _gather(out: Value, dp: TorchObject, label_node) -> Value:

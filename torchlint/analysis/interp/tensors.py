@@ -17,6 +17,7 @@ from torchlint.analysis.values import (
     TorchObject,
     Value,
     join_all,
+    views_a_leaf,
 )
 from torchlint.analysis.interp import arrays
 from torchlint.analysis.interp.helpers import NO_KEY, dict_key, index_tensor
@@ -36,13 +37,14 @@ class TensorAccess:
             return Seq("tuple", tuple(Const(d) if isinstance(d, int) else Number("int", sym=d if isinstance(d, Sym) else None) for d in t.shape))
         if name == "ndim":
             return Const(len(t.shape)) if t.shape is not None else Number("int")
-        if name in ("T", "mT", "H", "mH"):
+        if name in ("T", "mT", "H", "mH"):  # views: of a leaf that requires grad, a leaf_view
+            view = self.ip.grad_enabled is True and views_a_leaf(t)
             if t.shape is None:
                 return Tensor(shape=None, numel=t.numel, likely=t.likely, per_element=t.per_element,
-                              requires_grad=t.requires_grad, dtype=t.dtype, origin=t.origin)
+                              requires_grad=t.requires_grad, dtype=t.dtype, origin=t.origin, leaf_view=view)
             shape = tuple(reversed(t.shape)) if name in ("T", "H") else (t.shape[:-2] + (t.shape[-1], t.shape[-2]) if len(t.shape) >= 2 else None)
             return Tensor(shape=shape, numel=t.numel, requires_grad=t.requires_grad, dtype=t.dtype, origin=t.origin,
-                          per_element=t.per_element)
+                          per_element=t.per_element, leaf_view=view)
         if name == "data":
             return Tensor(shape=t.shape, numel=t.numel, likely=t.likely, per_element=t.per_element, requires_grad=False,
                           dtype=t.dtype, origin=t.origin, grad_note="taken from .data, which is detached from the graph")
