@@ -67,6 +67,9 @@ class Interpreter:
         self.pending: list = []  # (Function) to analyse generically
         self.analysed: set = set()
         self.in_loop = 0
+        # of those, the loops unrolled over a known list (each item's iteration runs once, in order): a list
+        # they append to grows by exactly one item per iteration
+        self.unrolled = 0
         self.outer_loops = 0  # loops around the calls on the stack (in_loop counts the running function's)
         self.generic = 0  # > 0 in a function analysed on its own, with unknown arguments
         self.conditional = 0  # > 0 on a path that may not run (an unknown branch, a loop body, a try)

@@ -39,6 +39,7 @@ CONSTRUCTORS = {
     "torch.utils.data.TensorDataset": TENSOR_DATASET,
     "torch.utils.data.dataset.TensorDataset": TENSOR_DATASET,
     "argparse.ArgumentParser": "argparse.ArgumentParser",
+    "argparse.Namespace": "argparse.Namespace",
 }
 # DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0, collate_fn=None,
 #            pin_memory=False, drop_last=False, ...)
@@ -81,6 +82,13 @@ class DataPipelines:
                      ("drop_last", bound.get("drop_last", Const(False))),
                      ("collate_fn", bound.get("collate_fn", Const(None)))]
             return TorchObject(DATALOADER, tuple(attrs), node=node)
+        if kind == "argparse.Namespace":  # argparse.Namespace(lr=0.1, ...): an options object built by hand
+            if args:
+                return UNKNOWN
+            ns = Instance(NAMESPACE)
+            for k, v in kwargs.items():
+                ns.attrs[k] = v
+            return ns
         parser = Instance(PARSER)
         parser.attrs["__options__"] = []
         return parser

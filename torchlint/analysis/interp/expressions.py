@@ -28,7 +28,7 @@ from torchlint.analysis.values import (
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, PY_BINOPS as PY_ARITHMETIC, CallEvent, Frame, UNROLL_LIMIT, \
     fold_constants
 from torchlint.analysis.interp import arrays, params, sealed, typeof
-from torchlint.analysis.interp.helpers import NO_KEY, _after_inplace, _compare, _gather, _kind, _truth, dict_key
+from torchlint.analysis.interp.helpers import NO_KEY, UNROLL_BUILD, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
 class Expressions:
@@ -250,6 +250,11 @@ class Expressions:
                     and dict_key(left) is not NO_KEY:  # `k in d` on a dict whose keys are all known
                 present = any(k == dict_key(left) for k, _ in right.items)
                 result = Const(present is (op is cst.In))
+            elif op in (cst.In, cst.NotIn) and isinstance(left, Const) and isinstance(right, Seq) \
+                    and right.items is not None and all(isinstance(i, Const) for i in right.items):
+                # `self.gan_mode in ['lsgan', 'vanilla']`: a constant among a list or tuple of constants
+                present = left.value in [i.value for i in right.items]
+                result = Const(present is (op is cst.In))
             elif isinstance(left, Tensor) or isinstance(right, Tensor):
                 qual = COMPARE_OPS.get(op)
                 result = self.ip.calls.torch_call(qual, [left, right], {}, node) if qual else Number("bool")
@@ -398,10 +403,12 @@ class Expressions:
             new = None
             if name == "append" and args and not star:
                 item = seq.stored(args[0])
-                # an object's list outlives the call: a loop around any caller may append to it again
-                looping = self.ip.in_loop or (owner is not None and self.ip.outer_loops)
+                # an object's list outlives the call: a loop around any caller may append to it again (a loop
+                # unrolled over a known list appends once per item, in order: the list stays exact)
+                looping = self.ip.in_loop > self.ip.unrolled or (owner is not None and self.ip.outer_loops)
+                limit = UNROLL_BUILD if self.ip.unrolled else UNROLL_LIMIT  # an unrolled loop bounds its appends
                 new = Seq("list", seq.items + (item,), params=seq.params, builtin=seq.builtin) \
-                    if seq.items is not None and not looping and len(seq.items) < UNROLL_LIMIT \
+                    if seq.items is not None and not looping and len(seq.items) < limit \
                     else seq.grown(item)
             elif name == "extend" and args:
                 new = seq.grown(seq.stored(self.ip.tensors.element_of(args[0])))

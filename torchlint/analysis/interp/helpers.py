@@ -483,13 +483,16 @@ def dict_key(v: Value):
 
 
 UNROLL_MODULES = 12  # loops over up to this many modules (a ModuleList of blocks) run once per module
+# a constructor's loop over up to this many items runs once per item: a model built from a config table of
+# its layers (YOLO's [from, block, args] rows) gets each layer, in order
+UNROLL_BUILD = 64
 
 
 def _unrollable(stmt, iterable, any_items: bool = False) -> bool:
     """A loop over a known list of modules or objects, or over a dict's keys or items (of anything with
     ``any_items``: a loop of a constructor, which builds an object's layers once, such as
     ``for i in range(depth): layers["conv" + str(i)] = ...``), with no else and no way to end an iteration early."""
-    if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= UNROLL_MODULES):
+    if not (isinstance(iterable, Seq) and iterable.items and len(iterable.items) <= (UNROLL_BUILD if any_items else UNROLL_MODULES)):
         return False
     if stmt.orelse is not None:
         return False

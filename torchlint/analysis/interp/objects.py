@@ -212,10 +212,10 @@ class UserCode:
         self.ip.exit_grads.append([])
         self.ip.generator_flags.append(False)
         saved_loops = self.ip.loop_stack
-        saved_in_loop = self.ip.in_loop
+        saved_in_loop, saved_unrolled = self.ip.in_loop, self.ip.unrolled
         self.ip.loop_stack = []
-        self.ip.outer_loops += saved_in_loop
-        self.ip.in_loop = 0
+        self.ip.outer_loops += saved_in_loop - saved_unrolled  # an unrolled loop runs this call once per item
+        self.ip.in_loop = self.ip.unrolled = 0
         try:
             if isinstance(node, cst.Lambda):
                 result = self.ip.exprs.eval(node.body, frame)
@@ -240,8 +240,8 @@ class UserCode:
             self.ip.active.pop()
             self.ip.grad_enabled, self.ip.grad_off, self.ip.grad_assumed = saved_grad
             self.ip.loop_stack = saved_loops
-            self.ip.in_loop = saved_in_loop
-            self.ip.outer_loops -= saved_in_loop
+            self.ip.in_loop, self.ip.unrolled = saved_in_loop, saved_unrolled
+            self.ip.outer_loops -= saved_in_loop - saved_unrolled
         # torch.set_grad_enabled(False) as a statement outlives the function that runs it (torch's grad mode
         # is global): the caller goes on in the mode the function returns in
         exit_grad = None

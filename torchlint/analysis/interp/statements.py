@@ -215,12 +215,14 @@ class Statements:
         if _unrollable(stmt, iterable) or (self.ip.constructing and _unrollable(stmt, iterable, any_items=True)):
             # `for block in self.blocks: x = block(x)`: each module in turn, not their join
             self.ip.in_loop += 1
+            self.ip.unrolled += 1
             try:
                 for item in iterable.items:
                     self.assign(stmt.target, item, frame)
                     self.exec_block(stmt.body, frame)
             finally:
                 self.ip.in_loop -= 1
+                self.ip.unrolled -= 1
             return True
         started = self.ip.iterators.start(iterable, stmt.target) \
             if isinstance(iterable, Instance) and not is_stand_in(iterable) else None

@@ -41,6 +41,8 @@ def is_instance(obj: Value, cls: Value) -> Value:
         return Const(True) if cls.qual == "torch.Tensor" and not obj.maybe_none else Number("bool")
     if isinstance(obj, Const) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
         return Const(isinstance(obj.value, _BUILTIN_TYPES[cls.qual]))
+    if (isinstance(obj, ClassValue) or _torch_class(obj)) and isinstance(cls, ModuleRef) and cls.qual in _BUILTIN_TYPES:
+        return Const(False)  # `eval(block) if isinstance(block, str) else block`: a class is no str, int, ...
     if isinstance(obj, (Seq, DictValue)) and isinstance(cls, ModuleRef):
         return _container_isinstance(obj, _ABC_ALIASES.get(cls.qual, cls.qual))
     return Number("bool")
@@ -97,8 +99,13 @@ def type_of(v: Value) -> Value:
     return UNKNOWN
 
 
+def _torch_class(v: Value) -> bool:
+    """Whether ``v`` is certainly a torch.nn class (``nn.Conv2d``): a capitalised name in torch.nn."""
+    return isinstance(v, ModuleRef) and v.qual.startswith("torch.nn.") and v.qual.rsplit(".", 1)[-1][:1].isupper()
+
+
 def _is_type(v: Value) -> bool:
-    return isinstance(v, ClassValue) or (isinstance(v, ModuleRef) and v.qual in _DISTINCT_BUILTINS)
+    return isinstance(v, ClassValue) or (isinstance(v, ModuleRef) and v.qual in _DISTINCT_BUILTINS) or _torch_class(v)
 
 
 def same_type(op, a: Value, b: Value):
@@ -106,6 +113,8 @@ def same_type(op, a: Value, b: Value):
     if op not in (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual) or not (_is_type(a) and _is_type(b)):
         return None
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef):
+        if a.qual != b.qual and (_torch_class(a) or _torch_class(b)):
+            return None  # torch.nn.Conv2d is also torch.nn.modules.conv.Conv2d: other names may be one class
         same = a.qual == b.qual
     elif isinstance(a, ClassValue) and isinstance(b, ClassValue):
         if a.node is not b.node:
@@ -115,7 +124,7 @@ def same_type(op, a: Value, b: Value):
         else:
             return None  # one class statement run twice makes two classes
     else:
-        same = False  # a class of this file is no builtin type
+        same = False  # a class of this file is no builtin type and no torch class (`block is Detect`)
     return same is (op in (cst.Is, cst.Equal))
 
 
