@@ -14,7 +14,7 @@ import real_corpus  # noqa: E402
 
 # Recall on the real bugs may only go up: raise this floor when the engine finds more (it is set to what the
 # corpus measures when cases the engine was not built next to are added, so that they count as they are).
-RECALL_FLOOR = 0.93
+RECALL_FLOOR = 0.92
 
 
 @pytest.fixture(scope="module")
