@@ -78,6 +78,13 @@ def test_switching_grad_off_is_no_site(source, code):
     ("w = nn.Parameter(torch.arange(3))\n", True),
     ("w = nn.Parameter(torch.tensor([1, 2]))\n", True),
     ("w = nn.Parameter(torch.zeros(3, dtype=torch.long))\n", True),
+    ("w = nn.Parameter(torch.tensor(1000.0, dtype=torch.float32))\n", False),  # a float dtype given
+    ("w = nn.Parameter(torch.arange(3, dtype=torch.float))\n", False),
+    ("x = torch.zeros(3, dtype=torch.bfloat16, requires_grad=True)\n", False),
+    ("w = nn.Parameter(torch.arange(3, dtype=torch.int64))\n", True),
+    ("w = nn.Parameter(torch.arange(3, dtype=dtype))\n", True),  # any dtype
+    ("w = nn.Parameter(torch.arange(3, dtype=np.float32))\n", True),  # not torch's
+    ("w = nn.Parameter(torch.full_like(x, 1, dtype=torch.float32))\n", True),  # (not a factory it knows)
     ("w = nn.Parameter(torch.zeros(3, **kw))\n", True),
     ("w = nn.Parameter(data)\n", True),
     ("w = nn.Parameter(torch.randn(3) > 0)\n", True),  # a comparison is a bool tensor

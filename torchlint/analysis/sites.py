@@ -131,6 +131,11 @@ def _is_false(node) -> bool:
 FLOAT_FACTORIES = frozenset({"randn", "rand", "ones", "zeros", "empty", "eye", "linspace", "logspace", "Tensor",
                              "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor"})
 FLOAT_METHODS = frozenset({"float", "double", "half", "bfloat16"})
+# torch's floating-point and complex dtypes (``torch.float32``, ...), and the factories whose ``dtype=`` is
+# their result's dtype
+FLOAT_DTYPES = frozenset({"float", "float32", "float64", "double", "float16", "half", "bfloat16", "complex64",
+                          "complex128", "cfloat", "cdouble"})
+DTYPE_FACTORIES = FLOAT_FACTORIES | {"tensor", "as_tensor", "arange", "full", "randint", "randperm"}
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
 
 
@@ -144,8 +149,9 @@ def _literal_has_float(node) -> bool:
 
 def certainly_float(node, torch_names: frozenset, torch_funcs: dict) -> bool:
     """Whether ``node`` certainly evaluates to a floating-point (or complex) tensor, by its syntax alone:
-    a float factory of torch without ``dtype=`` (``torch.randn(3)``, ``torch.zeros(n)``), ``torch.tensor``
-    of a literal with a float in it, ``x.float()``, ``nn.Parameter`` of one of these, and arithmetic with
+    a float factory of torch without ``dtype=`` (``torch.randn(3)``, ``torch.zeros(n)``), a factory given a
+    floating-point ``dtype=torch.float32`` (or another of :data:`FLOAT_DTYPES`), ``torch.tensor`` of a literal
+    with a float in it, ``x.float()``, ``nn.Parameter`` of one of these, and arithmetic with
     one of these or a float literal (``0.02 * torch.randn(3)``).  ``torch_names`` are the names bound to
     the torch module; ``torch_funcs`` maps names bound by ``from torch import f [as g]`` to ``f``."""
     if isinstance(node, ast.Call):
@@ -163,8 +169,15 @@ def certainly_float(node, torch_names: frozenset, torch_funcs: dict) -> bool:
             name = "Parameter"
         else:
             return False
-        if any(k.arg is None or k.arg == "dtype" for k in node.keywords):
-            return False
+        dtype = None
+        for k in node.keywords:
+            if k.arg is None:
+                return False
+            if k.arg == "dtype":
+                dtype = k.value
+        if dtype is not None:
+            return name in DTYPE_FACTORIES and isinstance(dtype, ast.Attribute) and dtype.attr in FLOAT_DTYPES \
+                and isinstance(dtype.value, ast.Name) and dtype.value.id in torch_names
         if name == "Parameter":
             return bool(node.args) and certainly_float(node.args[0], torch_names, torch_funcs)
         if name == "tensor":
