@@ -27,15 +27,39 @@ def _fields(t) -> tuple:
     return names
 
 
+# type -> 1 (a node), 2 (a list or tuple), 0 (anything else): ``isinstance(v, cst.CSTNode)`` goes through
+# ``ABCMeta.__instancecheck__`` (CSTNode is an ABC), a large share of a walk's cost when asked per field
+_KINDS: dict = {list: 2, tuple: 2, type(None): 0, str: 0}
+
+
+def _kind(t) -> int:
+    k = _KINDS.get(t)
+    if k is None:
+        k = _KINDS[t] = 1 if issubclass(t, cst.CSTNode) else 2 if issubclass(t, (list, tuple)) else 0
+    return k
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    for name in _fields(type(node)):
+    return iter(child_list(node))
+
+
+def child_list(node) -> list:
+    """:func:`children` as a list (a new one)."""
+    kinds, out = _KINDS, []
+    fields = _FIELDS.get(type(node)) or _fields(type(node))
+    for name in fields:
         v = getattr(node, name)
-        if isinstance(v, cst.CSTNode):
-            yield v
-        elif isinstance(v, (list, tuple)):
+        k = kinds.get(type(v))
+        if k is None:
+            k = _kind(type(v))
+        if k == 1:
+            out.append(v)
+        elif k == 2:
             for x in v:
-                if isinstance(x, cst.CSTNode):
-                    yield x
+                k = kinds.get(type(x))
+                if k == 1 or k is None and _kind(type(x)) == 1:
+                    out.append(x)
+    return out
 
 
 _FULL_WALKS: list = []  # [(root, nodes)]: the last few whole-tree walks, shared by every rule of a file
@@ -62,14 +86,29 @@ def forget() -> None:
     _FULL_WALKS.clear()
 
 
+_EXACT: dict = {}  # prune tuple -> the same classes as a frozenset, when none of them has a subclass
+
+
+def _exact(prune) -> Optional[frozenset]:
+    if type(prune) is not tuple:
+        return None
+    try:
+        return _EXACT[prune]
+    except KeyError:
+        pass
+    exact = _EXACT[prune] = None if any(c.__subclasses__() for c in prune) else frozenset(prune)
+    return exact
+
+
 def _walk(node, prune):
+    exact = _exact(prune) if prune else None
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        if prune and n is not node and isinstance(n, prune):
+        if prune and n is not node and (type(n) in exact if exact is not None else isinstance(n, prune)):
             continue
-        kids = list(children(n))
+        kids = child_list(n)
         kids.reverse()
         stack.extend(kids)
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.analysis.cstwalk import children, walk
+from torchlint.analysis.cstwalk import child_list, walk
 from torchlint.analysis.semantic.blocks import statement_blocks
 
 # Calls that make a new tensor or array of zeros: their names mention "zero", but they clear no gradient
@@ -52,12 +52,15 @@ def _runs_once(loop) -> bool:
     return False
 
 
+_TARGET_HOLDERS = frozenset({cst.AssignTarget, cst.AnnAssign, cst.AugAssign})
+
+
 def _rebinds_optimizer(loop, steps) -> bool:
     """Does the loop body assign the optimizer's name (a new optimizer, new parameters, every iteration)?"""
 
     roots = {s.split(".", 1)[0] for s in steps} | set(steps)
     for n in walk(loop.body, prune=(cst.FunctionDef, cst.ClassDef)):
-        if isinstance(n, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
+        if type(n) in _TARGET_HOLDERS:
             t = n.target
             if _text(t) in roots:
                 return True
@@ -102,6 +105,10 @@ def _mentions_grad(node) -> bool:
     return False
 
 
+_OPAQUE = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})  # their bodies run elsewhere
+_VISITED = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del, cst.Call})  # what _Facts._visit reads
+
+
 class _Facts:
     def __init__(self, helpers):
         self.helpers = helpers
@@ -114,15 +121,22 @@ class _Facts:
         self.cleared_other = False
 
     def scan(self, root, stmt=None):
+        # (exact types: LibCST's concrete node classes have no subclasses, and ``isinstance`` on its ABCs is
+        # slow enough to matter in a walk of every loop body)
         stack = [(root, stmt)]
+        visited = _VISITED
         while stack:
             node, stmt = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            kind = type(node)
+            if kind in _OPAQUE:
                 continue
-            if isinstance(node, cst.SimpleStatementLine):
+            if kind is cst.SimpleStatementLine:
                 stmt = node
-            self._visit(node, stmt)
-            stack.extend((c, stmt) for c in reversed(list(children(node))))
+            elif kind in visited:
+                self._visit(node, stmt)
+            kids = child_list(node)
+            kids.reverse()
+            stack.extend([(c, stmt) for c in kids])
 
     def _visit(self, node, stmt):
         if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
