@@ -21,7 +21,6 @@ module's identity for the cache is its content hash (:func:`digest`) and its
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -208,6 +207,8 @@ def resolve_relative(current: Optional[str], is_package: bool, level: int, modul
 
 
 def digest(data: bytes) -> str:
+    import hashlib  # (loading OpenSSL costs more than a check of a file that reads no other module)
+
     return hashlib.sha256(data).hexdigest()[:32]
 
 
