@@ -170,8 +170,11 @@ def check(paths, fix, unsafe_fixes, diff, show_fixes, fix_only, exit_non_zero_on
         return _check_stdin(stdin_filename, settings, fix or diff, diff, fmt, use_color, output_file, quiet, exit_zero,
                             extra_reports, ExitPolicy(exit_zero, fix_only, exit_non_zero_on_fix))
 
-    from torchlint.workspace.discovery import discover
-    from torchlint.runner import FixMode, check_files
+    from torchlint.startup import compiled_once
+
+    with compiled_once():  # (their dataclasses: see torchlint/startup.py)
+        from torchlint.workspace.discovery import discover
+        from torchlint.runner import FixMode, check_files
 
     try:
         files, problems = discover(paths, settings, resolver)

@@ -127,7 +127,9 @@ def _parse_checked(source: str, path: str):
 
 
 def _parse_cst(source: str, path: str):
-    import libcst as cst
+    from torchlint.startup import import_libcst
+
+    cst = import_libcst()
 
     try:
         with _recursion_limit(10_000):
@@ -214,8 +216,12 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
         module, reduced = parse_reduced(source, path, None if whole or not gate else tree, rules, sites)
     del tree
 
-    from torchlint.analysis.context import FileContext
-    from torchlint.analysis.project import analyse
+    from torchlint.startup import compiled_once
+
+    with compiled_once():  # (the first time: the analysis' dataclasses, see torchlint/startup.py)
+        import torchlint.analysis.interp  # noqa: F401  (analyse() imports it)
+        from torchlint.analysis.context import FileContext
+        from torchlint.analysis.project import analyse
 
     try:
         with _recursion_limit(10_000):

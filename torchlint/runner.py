@@ -418,10 +418,13 @@ def _lookup(index, how: str, *args):
 
 
 def _worker_init():
-    import libcst  # noqa: F401  (pay the imports once per worker)
+    from torchlint.startup import compiled_once
 
-    import torchlint.engine  # noqa: F401
-    import torchlint.analysis.interp  # noqa: F401
+    with compiled_once():  # (pay the imports once per worker, with the dataclasses' code compiled once)
+        import libcst  # noqa: F401
+
+        import torchlint.engine  # noqa: F401
+        import torchlint.analysis.interp  # noqa: F401
     from torchlint import registry
     from torchlint.report import suppression  # noqa: F401
 
