@@ -36,10 +36,15 @@ class Expressions:
 
     def __init__(self, ip):
         self.ip = ip
+        self._dispatch: dict = {}  # node class -> its ex_ method, or None
 
     def eval(self, node, frame: Frame) -> Value:
         self.ip.tick()
-        method = getattr(self, "ex_" + type(node).__name__, None)
+        kind = type(node)
+        try:
+            method = self._dispatch[kind]
+        except KeyError:
+            method = self._dispatch[kind] = getattr(self, "ex_" + kind.__name__, None)
         if method is None:
             # still evaluate children so that calls inside are recorded
             for child in node.children:
@@ -387,16 +392,17 @@ class Expressions:
 
     def ex_Call(self, node: cst.Call, frame: Frame) -> Value:
         func = node.func
+        attr_call = type(func) is cst.Attribute  # (exact node types: isinstance on LibCST's ABCs is slow)
         callee = self.eval(func, frame)
         args, kwargs, star = self.eval_args(node.args, frame)
         # list mutation: xs.append(v), and self.xs.append(v) on an object of the file's classes
         owner = None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and isinstance(func.value.value, cst.Name) \
+        if attr_call and type(func.value) is cst.Attribute and type(func.value.value) is cst.Name \
                 and isinstance(callee, BoundMethod) and isinstance(callee.receiver, Seq):
             owner = frame.lookup(func.value.value.value)
             if not isinstance(owner, Instance) or owner.attrs.get(func.value.attr.value) is not callee.receiver:
                 owner = None
-        if isinstance(func, cst.Attribute) and (isinstance(func.value, cst.Name) or owner is not None) \
+        if attr_call and (type(func.value) is cst.Name or owner is not None) \
                 and isinstance(callee, BoundMethod) and isinstance(callee.receiver, Seq) and callee.receiver.kind == "list":
             name = func.attr.value
             seq = callee.receiver
@@ -421,7 +427,7 @@ class Expressions:
         popped = self._dict_pop(func, callee, args, kwargs, star, frame)
         if popped is not None:
             return popped
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value == "update" \
+        if attr_call and type(func.value) is cst.Name and func.attr.value == "update" \
                 and isinstance(callee, BoundMethod) and isinstance(callee.receiver, DictValue) and not star \
                 and frame.lookup(func.value.value) is callee.receiver:
             new = _updated(callee.receiver, args, kwargs)
@@ -439,14 +445,14 @@ class Expressions:
         else:
             result = self.ip.calls.call(callee, args, kwargs, node)
         # m.requires_grad_(False) on a module freezes every parameter of it (interp/params.py)
-        if isinstance(callee, BoundMethod) and callee.name == "requires_grad_" and isinstance(func, cst.Attribute) \
+        if isinstance(callee, BoundMethod) and callee.name == "requires_grad_" and attr_call \
                 and isinstance(callee.receiver, (TorchObject, Instance)) and not star \
                 and (args or list(kwargs.values())) == [Const(False)] and params.can_freeze(self.ip):
             result = params.freeze(callee.receiver)
             self.ip.heap.store_back(func.value, result, frame)
         # In-place tensor methods (x.requires_grad_(), x.add_(y), x.zero_()) change x itself.
         if isinstance(callee, BoundMethod) and isinstance(callee.receiver, Tensor) and callee.name.endswith("_") \
-                and not callee.name.startswith("_") and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                and not callee.name.startswith("_") and attr_call and type(func.value) is cst.Name:
             name = func.value.value
             if frame.lookup(name) is callee.receiver:
                 if callee.name in ("requires_grad_", "detach_"):  # they set requires_grad themselves
@@ -474,7 +480,7 @@ class Expressions:
         """``d.pop(k)`` / ``d.pop(k, default)`` with a known key on a dict a local name holds (``kwargs.pop("x", 1)``):
         the key's value, or the default where a complete dict lacks it; the name then holds the dict without the
         key. None when not that case."""
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "pop" and isinstance(func.value, cst.Name)
+        if not (type(func) is cst.Attribute and func.attr.value == "pop" and type(func.value) is cst.Name
                 and isinstance(callee, BoundMethod) and isinstance(callee.receiver, DictValue) and not star
                 and not kwargs and 1 <= len(args) <= 2 and func.value.value in frame.vars):
             return None

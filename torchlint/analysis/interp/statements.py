@@ -30,6 +30,8 @@ from torchlint.analysis.interp import params, sealed
 from torchlint.analysis.interp.data import is_stand_in
 from torchlint.analysis.interp.tensors import subscript_key
 
+_MISSING = object()
+
 
 class Statements:
     """Statements of the abstract interpreter; shared state lives on ``self.ip``."""
@@ -37,6 +39,7 @@ class Statements:
     def __init__(self, ip):
         self.ip = ip
         self._made: dict = {}  # id(loop) -> ids of the nodes of its body and target
+        self._dispatch: dict = {}  # statement node class -> the method that runs it (None: nothing to run)
 
     def exec_block(self, body, frame: Frame) -> bool:
         """Execute statements; return False when every path left the block (return/raise/break)."""
@@ -49,29 +52,34 @@ class Statements:
 
     def exec_stmt(self, stmt, frame: Frame) -> bool:
         self.ip.tick()
-        if isinstance(stmt, cst.SimpleStatementLine):
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
             for small in stmt.body:
                 if not self.exec_small(small, frame):
                     return False
             return True
-        if isinstance(stmt, cst.BaseSmallStatement):  # the body of a one-line suite
-            return self.exec_small(stmt, frame)
-        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        # (by exact type, cached per node class: isinstance on LibCST's ABCs is slow, and its concrete node classes
+        # have no subclasses)
+        method = self._dispatch.get(kind, _MISSING)
+        if method is _MISSING:
+            method = self._dispatch[kind] = self.exec_small if issubclass(kind, cst.BaseSmallStatement) else \
+                getattr(self, "stmt_" + kind.__name__, None)  # (a small statement: the body of a one-line suite)
         if method is None:
             return True
         return method(stmt, frame)
 
     def exec_small(self, s, frame: Frame) -> bool:
-        if isinstance(s, cst.Expr):
+        kind = type(s)
+        if kind is cst.Expr:
             self.ip.exprs.eval(s.value, frame)
-        elif isinstance(s, cst.Assign):
+        elif kind is cst.Assign:
             value = self.ip.exprs.eval(s.value, frame)
             for t in s.targets:
                 self.assign(t.target, value, frame)
-        elif isinstance(s, cst.AnnAssign):
+        elif kind is cst.AnnAssign:
             if s.value is not None:
                 self.assign(s.target, self.ip.exprs.eval(s.value, frame), frame)
-        elif isinstance(s, cst.AugAssign):
+        elif kind is cst.AugAssign:
             current = self.ip.exprs.eval(s.target, frame)
             value = self.ip.exprs.binop(type(s.operator).__name__.replace("Assign", ""), current, self.ip.exprs.eval(s.value, frame), s)
             if isinstance(current, Tensor):
@@ -82,7 +90,7 @@ class Statements:
                     self.ip.analysis.inplace.setdefault(s, []).append((written, self.ip._known_grad()))
                 value = _after_inplace(current, value, self.ip.grad_enabled)
             self.assign(s.target, value, frame)
-        elif isinstance(s, cst.Return):
+        elif kind is cst.Return:
             value = self.ip.exprs.eval(s.value, frame) if s.value is not None else Const(None)
             if not self.ip.silent:
                 self.ip.analysis.returns.setdefault(s, []).append(value)
@@ -90,23 +98,23 @@ class Statements:
                 self.ip.returns[-1].append(value)
                 self.ip.exit_grads[-1].append(grad_state(self.ip))
             return False
-        elif isinstance(s, cst.Raise):
+        elif kind is cst.Raise:
             if self.ip.probe is not None:
                 self.ip.probe.failed = True
             if s.exc is not None:
                 self.ip.exprs.eval(s.exc, frame)
             return False
-        elif isinstance(s, cst.Break):
+        elif kind is cst.Break:
             if self.ip.loop_stack:
                 grad_into(self.ip, frame.vars)
                 self.ip.loop_stack[-1][0].append(dict(frame.vars))
             return False
-        elif isinstance(s, cst.Continue):
+        elif kind is cst.Continue:
             if self.ip.loop_stack:
                 grad_into(self.ip, frame.vars)
                 self.ip.loop_stack[-1][1].append(dict(frame.vars))
             return False
-        elif isinstance(s, cst.Import):
+        elif kind is cst.Import:
             for alias in s.names:
                 full = dotted(alias.name)
                 if alias.asname is not None:
@@ -114,11 +122,11 @@ class Statements:
                 else:
                     top = full.split(".")[0]
                     frame.vars[top] = ModuleRef(top)
-        elif isinstance(s, cst.ImportFrom):
+        elif kind is cst.ImportFrom:
             self.exec_import_from(s, frame)
-        elif isinstance(s, cst.Assert):
+        elif kind is cst.Assert:
             self.ip.exprs.eval(s.test, frame)
-        elif isinstance(s, cst.Del):
+        elif kind is cst.Del:
             self.delete(s.target, frame)
         return True
 
