@@ -39,7 +39,8 @@ class Param:
     kind: str = "pos"  # 'pos', 'kw' (keyword-only), 'var' (*args)
 
 
-_SIGS: dict = {}  # signature text -> its parameters (the tables repeat a few hundred signatures 700 times)
+_SIGS: dict = {}  # signature text -> its parameters (the tables repeat a few hundred signatures 700 times; a
+# run parses only the ones of the ops it calls)
 
 
 def parse_sig(sig: str) -> tuple[Param, ...]:
@@ -358,7 +359,7 @@ class Example:
 @dataclass(frozen=True)
 class Op:
     names: tuple
-    sig: tuple
+    sig_text: str  # the signature as written in the table; parsed when an op is first called (see sig)
     rule: Callable
     # How facts other than the shape flow:
     #   'keeps' – numel preserved (views, copies): numel/likely/per_element carried over
@@ -380,6 +381,10 @@ class Op:
     # grad, made with grad mode on, it is a ``leaf_view`` (values.Tensor), which no in-place op may change.
     view: bool = False
 
+    @property
+    def sig(self) -> tuple[Param, ...]:
+        return parse_sig(self.sig_text)
+
     def key(self) -> str:
         return self.names[0]
 
@@ -387,8 +392,8 @@ class Op:
 @dataclass(frozen=True)
 class ModuleClass:
     names: tuple
-    init_sig: tuple
-    forward_sig: tuple
+    init_sig_text: str  # (parsed when first used, as Op.sig_text)
+    forward_sig_text: str
     rule: Callable  # rule(obj: TorchObject, args: Args) -> shape | Value
     flow: str = "reduce"
     examples: tuple = ()
@@ -398,6 +403,14 @@ class ModuleClass:
     # True, False, or the name of the constructor flag that decides (e.g. "affine").
     params: object = False
     partial: Optional[Callable] = None  # as Op.partial
+
+    @property
+    def init_sig(self) -> tuple[Param, ...]:
+        return parse_sig(self.init_sig_text)
+
+    @property
+    def forward_sig(self) -> tuple[Param, ...]:
+        return parse_sig(self.forward_sig_text)
 
     def has_params(self, bound: dict) -> Optional[bool]:
         """Does the layer have parameters that require grad? (None: it depends on an unknown flag.)"""
@@ -447,7 +460,7 @@ def op(names, sig: str, rule, *, flow="reduce", differentiable=True, dtype=None,
     if isinstance(names, str):
         names = tuple(n.strip() for n in names.split("|"))
     saves = any(_short(n) in SAVING for n in names) or group == "loss"
-    entry = Op(tuple(names), parse_sig(sig), rule, flow, differentiable, dtype,
+    entry = Op(tuple(names), sig, rule, flow, differentiable, dtype,
                tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
                group, saves, partial, view)
     for n in names:
@@ -465,7 +478,7 @@ def module_class(names, init_sig: str, forward_sig: str, rule, *, flow="reduce",
         names = tuple(n.strip() for n in names.split("|"))
     saves = group in ("loss", "layers", "activations") and not any(_short(n) in NOT_SAVING_CLASSES for n in names) \
         and not any(_short(n).startswith(("Dropout", "AlphaDropout")) for n in names)
-    entry = ModuleClass(tuple(names), parse_sig(init_sig), parse_sig(forward_sig), rule, flow,
+    entry = ModuleClass(tuple(names), init_sig, forward_sig, rule, flow,
                         tuple(e if isinstance(e, Example) else Example(*e) if isinstance(e, tuple) else Example(e) for e in examples),
                         group, saves, params, partial)
     for n in names:
