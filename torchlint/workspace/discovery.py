@@ -157,10 +157,8 @@ class _Matcher:
         # excluded(): each pattern p (trailing "/" dropped) excludes a path when fnmatch(rel, p),
         # fnmatch(name, p), p has "**" and git's rules match rel, fnmatch(rel, p + "/*") or
         # fnmatch(the path as given, p): the same tests, each one regular expression over all patterns
-        pats = [pat.rstrip("/") for pat in self.patterns]
-        self._rel_any = _any_of(pats + [p + "/*" for p in pats])
-        self._name_any = _any_of(pats)
-        self._globstar = [p for p in pats if "**" in p]
+        # (compiled on the first test: a file named on the command line is never tested, unless --force-exclude)
+        self._tests = None
         root = str(self.root)
         self._root_prefix = None
         if os.path.isabs(root):
@@ -189,14 +187,18 @@ class _Matcher:
         return self._excluded(self._rel(path), path.as_posix())
 
     def _excluded(self, rel: str, given: str) -> bool:
-        if self._rel_any is None:
+        if self._tests is None:
+            pats = [pat.rstrip("/") for pat in self.patterns]
+            self._tests = (_any_of(pats + [p + "/*" for p in pats]), _any_of(pats), [p for p in pats if "**" in p])
+        rel_any, name_any, globstar = self._tests
+        if rel_any is None:
             return False
-        if self._rel_any(rel) or self._name_any(rel.rsplit("/", 1)[-1]) or self._name_any(given):
+        if rel_any(rel) or name_any(rel.rsplit("/", 1)[-1]) or name_any(given):
             return True
-        if self._globstar:
+        if globstar:
             from torchlint.workspace.globs import _spec
 
-            return any(_spec(p).match_file(rel) for p in self._globstar)
+            return any(_spec(p).match_file(rel) for p in globstar)
         return False
 
     def _spec(self, directory: Path):
