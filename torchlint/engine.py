@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import sys
-import traceback
 from typing import Iterable
 
 from torchlint.diagnostics import Diagnostic, Location, SourceError
@@ -252,6 +251,8 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
             except WholeFileNeeded:
                 return _lint(source, path, rules, gate, deps, facts, whole=True)
             except Exception as exc:  # a bug in one rule must not hide the others' findings
+                import traceback
+
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 found.append(Diagnostic(
                     code=INTERNAL_ERROR_CODE,

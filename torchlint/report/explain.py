@@ -8,7 +8,6 @@ the interpreter's budget cut short.
 """
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -49,6 +48,8 @@ def explain_command(targets, statistics, output_format, kinds):
         if kinds:
             exp.sites = [s for s in exp.sites if s["kind"] in kinds]
         results.append(exp)
+    import json
+
     if statistics:
         stats = compute_statistics(results)
         click.echo(json.dumps(stats, indent=2) if output_format == "json" else statistics_text(stats), nl=False)

@@ -12,7 +12,6 @@ one holding ``.git``, else the current directory).
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Optional
@@ -181,10 +180,14 @@ def _json_obj(d: Diagnostic) -> dict:
 
 
 def json_format(diags: list, sources: dict, color: bool = False) -> str:
+    import json
+
     return json.dumps([_json_obj(d) for d in diags], indent=2) + "\n"
 
 
 def json_lines(diags: list, sources: dict, color: bool = False) -> str:
+    import json
+
     return "".join(json.dumps(_json_obj(d)) + "\n" for d in diags)
 
 
@@ -247,6 +250,8 @@ def _artifact(filename: str, root: str) -> dict:
 
 
 def sarif(diags: list, sources: dict, color: bool = False, root: Optional[str] = None) -> str:
+    import json
+
     from torchlint.registry import all_rules
 
     root = root or repo_root()
@@ -349,6 +354,8 @@ def gitlab(diags: list, sources: dict, color: bool = False, root: Optional[str] 
     Paths are relative to the repository, as GitLab needs them.  Each finding gets a fingerprint that stays
     the same while the finding does (the file, the rule, the message and, for identical findings in one
     file, their order), so GitLab can tell new findings from old ones across commits even when lines move."""
+    import json
+
     import hashlib
 
     root = root or repo_root()
