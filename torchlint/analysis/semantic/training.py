@@ -172,7 +172,9 @@ class _Facts:
                 elif "scaler" in last.lower() and node.args and not node.args[0].keyword:
                     self.steps.append(_text(node.args[0].value))
                     self.step_stmts.append(stmt)
-            name = _text(f).rsplit(".", 1)[-1]
+            # (the last part of _text(f), without generating code for the receiver of a method)
+            name = f.attr.value if type(f) is cst.Attribute else f.value if type(f) is cst.Name else \
+                _text(f).rsplit(".", 1)[-1]
             low = name.lower()
             if not _is_zeroing_call(node) and (name in self.helpers or ("zero" in low and low not in ZERO_FACTORIES) or (
                     "grad" in low and any(w in low for w in ("clear", "reset", "none", "free")))):
