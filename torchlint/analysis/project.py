@@ -445,9 +445,10 @@ def site_verdicts(module, analysis, sites=None) -> dict:
     from torchlint.analysis.sites import BACKWARD_METHODS
     from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
 
+    call, attribute, function = cst.Call, cst.Attribute, cst.FunctionDef  # (exact types: LibCST's are final)
+
     def is_site(node) -> bool:
-        return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
-            node.func.attr.value in BACKWARD_METHODS
+        return type(node) is call and type(node.func) is attribute and node.func.attr.value in BACKWARD_METHODS
 
     out: dict = {}
     steps: list = []
@@ -457,7 +458,7 @@ def site_verdicts(module, analysis, sites=None) -> dict:
         for node in walk(module):
             if is_site(node):
                 out[node] = "unknown"
-            elif isinstance(node, cst.FunctionDef) and node.name.value == "training_step":
+            elif type(node) is function and node.name.value == "training_step":
                 out[node] = "unknown"
                 steps.append(node)
     lightning = lightning_sites(module, analysis) if steps else []
