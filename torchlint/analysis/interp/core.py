@@ -8,6 +8,7 @@ from torchlint.analysis.values import ClassValue, Const, Function, Instance, Val
 from torchlint.analysis.interp.state import Analysis, Budget, Frame, STEP_BUDGET
 from torchlint.analysis.interp.helpers import _is_static
 from torchlint.analysis.interp.statements import Statements
+from torchlint.analysis.interp.flow import ControlFlow
 from torchlint.analysis.interp.expressions import Expressions
 from torchlint.analysis.interp.calls import Calls
 from torchlint.analysis.interp.objects import UserCode
@@ -80,6 +81,7 @@ class Interpreter:
         self.module_frame = Frame()
         self.budget_spent = False
         self.stmts = Statements(self)
+        self.flow = ControlFlow(self)
         self.exprs = Expressions(self)
         self.calls = Calls(self)
         self.objects = UserCode(self)
@@ -90,7 +92,7 @@ class Interpreter:
         self.probe = None  # the run proving that a user iterator yields at least once (interp/iteration.py)
         if reuse is not None:
             self._sets_grad_mode = reuse._sets_grad_mode
-            self.stmts._made = reuse.stmts._made  # (loop bodies' nodes: facts of the tree alone)
+            self.flow._made = reuse.flow._made  # (loop bodies' nodes: facts of the tree alone)
         if project is not None:
             project.attach(self)
 
