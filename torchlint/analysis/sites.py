@@ -51,6 +51,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from operator import attrgetter
+
+from torchlint.syntax.astwalk import children, collect, nodes
 
 
 @dataclass
@@ -216,47 +219,54 @@ def _module_code(tree: ast.AST, defs: set) -> bool:
         return True
 
     def mentions_local(node) -> bool:
-        for n in ast.walk(node):
-            if (isinstance(n, ast.Name) and n.id in defs) or (isinstance(n, ast.Attribute) and n.attr in defs):
+        for n in nodes(node):
+            kind = type(n)
+            if (kind is ast.Name and n.id in defs) or (kind is ast.Attribute and n.attr in defs):
                 return True
         return False
 
-    stack = list(tree.body)
+    # (node, whether a call around it was looked through by mentions_local already: all of its subtree was)
+    stack = [(node, False) for node in tree.body]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if any(mentions_local(d) for d in node.decorator_list):  # @register: a call of a local function
-                return True
-            stack.extend(node.decorator_list)
-            if isinstance(node, ast.ClassDef):
-                stack.extend(node.body)
+        node, seen = pop()
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            if not seen and defs and any(mentions_local(d) for d in node.decorator_list):
+                return True  # @register: a call of a local function
+            stack.extend((d, True) for d in node.decorator_list)
+            if kind is ast.ClassDef:
+                stack.extend((n, seen) for n in node.body)
             else:
-                stack.extend(node.args.defaults)
-                stack.extend(d for d in node.args.kw_defaults if d is not None)
+                stack.extend((d, seen) for d in node.args.defaults)
+                stack.extend((d, seen) for d in node.args.kw_defaults if d is not None)
             continue
-        if isinstance(node, ast.Lambda):
-            stack.extend(node.args.defaults)
-            stack.extend(d for d in node.args.kw_defaults if d is not None)
+        if kind is ast.Lambda:
+            stack.extend((d, seen) for d in node.args.defaults)
+            stack.extend((d, seen) for d in node.args.kw_defaults if d is not None)
             continue
-        if isinstance(node, ast.AugAssign) or (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)):
+        if kind is ast.AugAssign or (kind is ast.Subscript and isinstance(node.ctx, ast.Store)):
             return True
-        if isinstance(node, ast.Call):
+        if kind is ast.Call:
             name = _last_name(node.func)
             # a callee that is not a plain (dotted) name may be anything; a local function or class,
             # called or handed to a call (a callback), runs; so does an in-place method (``w.add_()``)
-            if name is None or name.endswith("_") or mentions_local(node):
+            if name is None or name.endswith("_") or (not seen and defs and mentions_local(node)):
                 return True
-        stack.extend(ast.iter_child_nodes(node))
+            seen = True
+        for child in children(node):
+            push((child, seen))
     return False
 
 
 BACKWARD_METHODS = frozenset({"backward", "manual_backward"})  # the methods whose calls are backward sites
+# the last names of the callees certainly_float can say yes to (a call of any other name is not certainly float)
+_FLOAT_CALLEES = FLOAT_METHODS | DTYPE_FACTORIES | {"Parameter"}
 
-_NAME, _ATTRIBUTE, _CALL, _SUBSCRIPT, _AUGASSIGN, _DEF, _CLASS, _IMPORT, _ASSIGN = range(9)
-_KINDS = {ast.Name: _NAME, ast.Attribute: _ATTRIBUTE, ast.Call: _CALL, ast.Subscript: _SUBSCRIPT,
-          ast.AugAssign: _AUGASSIGN, ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.ClassDef: _CLASS,
-          ast.ImportFrom: _IMPORT, ast.Import: _IMPORT, ast.Assign: _ASSIGN, ast.AnnAssign: _ASSIGN,
-          ast.NamedExpr: _ASSIGN}
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_READ = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.AugAssign, ast.ClassDef) + _DEFS + _IMPORTS + _ASSIGNS
 
 
 def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Sites:
@@ -270,84 +280,43 @@ def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Site
     aliases: dict = {k: set(v) for k, v in within.aliases.items()} if within is not None else {}
     torch_names, torch_funcs = within.torch_bindings if within is not None else _torch_bindings(tree)
     s.aliases, s.torch_bindings = aliases, (torch_names, torch_funcs)
-    false_targets: set = set()  # ids of attribute targets assigned the literal False
-    Store, Del = ast.Store, ast.Del
-    kinds = _KINDS.get
+    found, nesting, chain = collect(tree, _READ)
     if measured is not None:
-        from torchlint.syntax.guards import walk
-
-        nodes = walk(tree, measured)
-    else:
-        nodes = ast.walk(tree)
-    for node in nodes:
-        kind = kinds(type(node))
-        if kind is None:
-            continue
-        if kind == _NAME:
-            s.names.add(node.id)
-        elif kind == _ATTRIBUTE:
-            if isinstance(node.ctx, (Store, Del)):
-                s.stores.add(node.attr)
-                if id(node) not in false_targets:
-                    s.stores_on.add(node.attr)
-            else:
-                s.names.add(node.attr)
-        elif kind == _CALL:
-            name = _last_name(node.func)
-            if type(node.func) is ast.Attribute and node.func.attr in BACKWARD_METHODS:
-                s.backward_calls += 1
-            off = any(_is_false(a) for a in node.args) or any(_is_false(k.value) for k in node.keywords)
-            maybe_int = None
-            if name is not None:
-                s.calls.add(name)
-                if not off:
-                    s.calls_on.add(name)
-                    maybe_int = not certainly_float(node, torch_names, torch_funcs)
-                    if maybe_int:
-                        s.calls_maybe_int.add(name)
-            for kw in node.keywords:
-                if kw.arg is not None:
-                    s.keywords.add(kw.arg)
-                    if not _is_false(kw.value):
-                        s.keywords_on.add(kw.arg)
-                        if maybe_int is None:
-                            maybe_int = not certainly_float(node, torch_names, torch_funcs)
-                        if maybe_int:
-                            s.keywords_maybe_int.add(kw.arg)
-        elif kind == _SUBSCRIPT:
-            if isinstance(node.ctx, Store):
-                s.inplace = True
-        elif kind == _AUGASSIGN:
-            s.inplace = True
-        elif kind == _DEF:
+        measured.deepest, measured.longest = nesting, chain
+    false_targets = _assignments(found, aliases)
+    s.names.update(map(_ID, found[ast.Name]))
+    Load, Store, Del = ast.Load, ast.Store, ast.Del
+    names_add, stores_add, stores_on_add = s.names.add, s.stores.add, s.stores_on.add
+    for node in found[ast.Attribute]:
+        ctx = node.ctx
+        if type(ctx) is not Load and isinstance(ctx, (Store, Del)):
+            stores_add(node.attr)
+            if id(node) not in false_targets:
+                stores_on_add(node.attr)
+        else:
+            names_add(node.attr)
+    _calls(s, found[ast.Call], torch_names, torch_funcs)
+    s.inplace = bool(found[ast.AugAssign]) or any(isinstance(n.ctx, Store) for n in found[ast.Subscript])
+    for kind in _DEFS:
+        for node in found[kind]:
             s.defs.add(node.name)
             if node.name == "training_step":
                 s.training_steps += 1
-        elif kind == _CLASS:
-            s.defs.add(node.name)
-            s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
-        elif kind == _IMPORT:
-            if type(node) is ast.Import:
-                s.imports.update(a.name.partition(".")[0] for a in node.names)
-            elif node.level:
-                s.relative_import = True
-            elif node.module:
-                s.imports.add(node.module.partition(".")[0])
+    for node in found[ast.ClassDef]:
+        s.defs.add(node.name)
+        s.bases.update(n for n in map(_last_name, node.bases) if n is not None)
+    for node in found[ast.Import]:
+        s.imports.update(a.name.partition(".")[0] for a in node.names)
+    for node in found[ast.ImportFrom]:
+        if node.level:
+            s.relative_import = True
+        elif node.module:
+            s.imports.add(node.module.partition(".")[0])
+    for kind in _IMPORTS:
+        for node in found[kind]:
             for a in node.names:
                 if a.asname:
                     aliases.setdefault(a.asname, set()).add(a.name.rsplit(".", 1)[-1])
-        else:  # Assign, AnnAssign, NamedExpr
-            value = node.value
-            targets = node.targets if type(node) is ast.Assign else [node.target]
-            if value is not None and _is_false(value):
-                false_targets.update(id(t) for t in targets if isinstance(t, ast.Attribute))
-            original = _last_name(value) if value is not None else None
-            if original is None:
-                continue
-            for t in targets:
-                alias = _last_name(t)  # ``bw = ...`` and ``self.bw = ...``
-                if alias is not None:
-                    aliases.setdefault(alias, set()).add(original)
     # an alias of an alias still counts: follow the chains to a fixed point
     changed = True
     while changed:
@@ -359,6 +328,91 @@ def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Site
                     changed = True
     s.module_code = _module_code(tree, s.defs)
     return s
+
+
+_ID = attrgetter("id")
+
+
+def _assignments(found: dict, aliases: dict) -> set:
+    """Record in ``aliases`` the names that plain assignments (``bw = a.b.name``, ``self.bw = name``) bind to
+    other names; the ids of the attribute targets assigned the literal False."""
+    false_targets: set = set()
+    Attribute, Name, Constant = ast.Attribute, ast.Name, ast.Constant
+    for kind in _ASSIGNS:
+        for node in found[kind]:
+            value = node.value
+            vkind = type(value)
+            if vkind is Attribute:
+                original = value.attr
+            elif vkind is Name:
+                original = value.id
+            else:
+                if vkind is Constant and value.value is False:
+                    targets = node.targets if kind is ast.Assign else (node.target,)
+                    false_targets.update(id(t) for t in targets if isinstance(t, Attribute))
+                continue
+            for t in node.targets if kind is ast.Assign else (node.target,):
+                tkind = type(t)
+                alias = t.attr if tkind is Attribute else t.id if tkind is Name else None
+                if alias is not None:  # ``bw = ...`` and ``self.bw = ...``
+                    aliases.setdefault(alias, set()).add(original)
+    return false_targets
+
+
+def _calls(s: Sites, calls: list, torch_names: frozenset, torch_funcs: dict) -> None:
+    """The calls' part of the summary: callees, backward sites and keyword arguments."""
+    Attribute, Name, Constant = ast.Attribute, ast.Name, ast.Constant
+    float_callees = _FLOAT_CALLEES
+    calls_add, calls_on_add, calls_maybe_int_add = s.calls.add, s.calls_on.add, s.calls_maybe_int.add
+    keywords_add, keywords_on_add, keywords_maybe_int_add = s.keywords.add, s.keywords_on.add, \
+        s.keywords_maybe_int.add
+    backward = 0
+    for node in calls:
+        func = node.func
+        kind = type(func)
+        if kind is Attribute:
+            name = func.attr
+            if name in BACKWARD_METHODS:
+                backward += 1
+            # (certainly_float says no at once to a call whose callee is none it knows)
+            may_float = name in float_callees
+        elif kind is Name:
+            name = func.id
+            may_float = name in torch_funcs or name == "Parameter"
+        else:
+            name, may_float = None, False
+        args, keywords = node.args, node.keywords
+        off = False
+        for a in args:
+            if type(a) is Constant and a.value is False:
+                off = True
+                break
+        if not off:
+            for k in keywords:
+                value = k.value
+                if type(value) is Constant and value.value is False:
+                    off = True
+                    break
+        maybe_int = None
+        if name is not None:
+            calls_add(name)
+            if not off:
+                calls_on_add(name)
+                maybe_int = not (may_float and certainly_float(node, torch_names, torch_funcs))
+                if maybe_int:
+                    calls_maybe_int_add(name)
+        for kw in keywords:
+            arg = kw.arg
+            if arg is not None:
+                keywords_add(arg)
+                value = kw.value
+                if not (type(value) is Constant and value.value is False):
+                    keywords_on_add(arg)
+                    if maybe_int is None:
+                        maybe_int = not (may_float and certainly_float(node, torch_names, torch_funcs))
+                    if maybe_int:
+                        keywords_maybe_int_add(arg)
+    s.backward_calls += backward
 
 
 def rule_sites(rule) -> tuple:

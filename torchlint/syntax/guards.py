@@ -6,9 +6,10 @@ keeps it flat, so CPython's own nesting limits do not cover it): ten thousand
 operands overflow the 8 MB C stack of a main thread and kill the process with
 SIGSEGV, before any Python exception can be raised.  Two defences:
 
-* :func:`measure` (or :func:`walk`) walks the ``ast`` tree (iteratively) before LibCST sees the
-  file and gives its nesting depth counted as LibCST nests (a boolean chain of
-  *n* operands is *n* levels) and the longest boolean or comparison chain;
+* the walk of the ``ast`` tree that the site gate makes anyway (iterative,
+  :func:`torchlint.syntax.astwalk.collect`), before LibCST sees the file, gives
+  its nesting depth counted as LibCST nests (a boolean chain of *n* operands is
+  *n* levels) and the longest boolean or comparison chain (a :class:`Measure`);
   :func:`check_tree` refuses a file over :data:`MAX_NESTING` or
   :data:`MAX_CHAIN` with a diagnostic that names the line;
 * :func:`run_deep` runs the parse and the analysis in a thread with a
@@ -21,9 +22,10 @@ from __future__ import annotations
 import ast
 import sys
 import threading
-from typing import Iterator, Optional
+from typing import Optional
 
 from torchlint.diagnostics import Location, SourceError
+from torchlint.syntax.astwalk import children, collect
 
 # LibCST levels of nesting: far above real code (a few dozen), far below what overflows LibCST in a
 # STACK_BYTES stack (~100,000), and low enough that the analysis of the deepest file takes about a
@@ -44,69 +46,71 @@ _saved_limit = 0
 
 
 class Measure:
-    """What :func:`walk` found: the nesting depth counted as LibCST nests, and the longest boolean or comparison
-    chain, each with its node (one with a line)."""
+    """The nesting depth of a tree counted as LibCST nests, and its longest boolean or comparison chain, as a
+    walk (:func:`torchlint.syntax.astwalk.collect`, :func:`torchlint.analysis.sites.summarize`) found them;
+    ``deep_node`` and ``long_node`` (the nodes, each one with a line, where they are) are looked up when
+    asked, by :func:`_locate`: only a file refused for them needs them."""
 
-    __slots__ = ("deepest", "deep_node", "longest", "long_node")
+    __slots__ = ("tree", "deepest", "longest", "_located")
 
     def __init__(self, tree: ast.AST):
-        self.deepest, self.deep_node = 0, tree
-        self.longest, self.long_node = 0, tree
+        self.tree = tree
+        self.deepest = self.longest = 0
+        self._located = None
+
+    @property
+    def deep_node(self) -> ast.AST:
+        return self._locate()[0]
+
+    @property
+    def long_node(self) -> ast.AST:
+        return self._locate()[1]
+
+    def _locate(self) -> tuple:
+        if self._located is None:
+            self._located = _locate(self.tree)[1::2]
+        return self._located
 
     def result(self) -> tuple:
         return self.deepest, self.deep_node, self.longest, self.long_node
 
 
-def walk(tree: ast.AST, m: Measure) -> Iterator[ast.AST]:
-    """Every node of an ``ast`` tree (``Load``/``Store`` markers aside), parents before their children, while
-    ``m`` records the nesting and the chains (complete once the walk is done).
-
+def _locate(tree: ast.AST) -> tuple:
+    """(nesting, node at the deepest point, longest chain, node of that chain): a depth-first walk that keeps,
+    for every node, its nearest ancestor with a line (the markers aside, :mod:`torchlint.syntax.astwalk`).
     Nesting counts one level per node, and one more per extra operand of a boolean chain (``a and b and c`` is
-    two nested operations in LibCST).  Iterative.  The site gate (:func:`torchlint.analysis.sites.summarize`)
-    reads the same walk, so that a file is walked once for both."""
-    node_type, bool_op, compare, context = ast.AST, ast.BoolOp, ast.Compare, ast.expr_context
+    two nested operations in LibCST); the node it gives is the first at that depth in the walk."""
+    bool_op, compare = ast.BoolOp, ast.Compare
     deepest, deep_node = 0, tree
     longest, long_node = 0, tree
     stack = [(tree, 0, tree)]
     pop, push = stack.pop, stack.append
-    try:
-        while stack:
-            node, depth, located = pop()
-            if hasattr(node, "lineno"):
-                located = node
-            kind = type(node)
-            if kind is bool_op:
-                n = len(node.values)
-                depth += n - 1
-                if n > longest:
-                    longest, long_node = n, node
-            elif kind is compare:
-                n = len(node.ops) + 1
-                if n > longest:
-                    longest, long_node = n, node
-            if depth > deepest:
-                deepest, deep_node = depth, located
-            depth += 1
-            for name in kind._fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, node_type) and not isinstance(item, context):
-                            push((item, depth, located))
-                elif isinstance(value, node_type) and not isinstance(value, context):
-                    push((value, depth, located))
-            yield node
-    finally:
-        m.deepest, m.deep_node, m.longest, m.long_node = deepest, deep_node, longest, long_node
+    while stack:
+        node, depth, located = pop()
+        if hasattr(node, "lineno"):
+            located = node
+        kind = type(node)
+        if kind is bool_op:
+            n = len(node.values)
+            depth += n - 1
+            if n > longest:
+                longest, long_node = n, node
+        elif kind is compare:
+            n = len(node.ops) + 1
+            if n > longest:
+                longest, long_node = n, node
+        if depth > deepest:
+            deepest, deep_node = depth, located
+        depth += 1
+        for child in children(node):
+            push((child, depth, located))
+    return deepest, deep_node, longest, long_node
 
 
 def measure(tree: ast.AST) -> tuple:
     """(nesting, node at the deepest point (with a line), longest chain, node of that chain) of an ``ast`` tree
-    (see :func:`walk`); about a quarter of the cost of ``ast.parse`` itself."""
-    m = Measure(tree)
-    for _ in walk(tree, m):
-        pass
-    return m.result()
+    (see :func:`_locate`)."""
+    return _locate(tree)
 
 
 def _where(node) -> Location:
@@ -115,15 +119,18 @@ def _where(node) -> Location:
 
 def check_tree(tree: ast.AST, path: str, measured: Optional[Measure] = None) -> None:
     """Raise :class:`SourceError` for a tree that LibCST or the analysis cannot take safely (``measured``: what a
-    complete :func:`walk` of it found, when one was done already)."""
-    nesting, deep_node, chain, chain_node = measured.result() if measured is not None else measure(tree)
+    complete walk of it found, when one was done already)."""
+    if measured is None:
+        measured = Measure(tree)
+        _, measured.deepest, measured.longest = collect(tree)
+    nesting, chain = measured.deepest, measured.longest
     if chain > MAX_CHAIN:
-        where = _where(chain_node)
+        where = _where(measured.long_node)
         raise SourceError(path, f"line {where.row} has an expression of {chain:,} operands in one boolean or "
                                 f"comparison chain; torchlint skips files with chains over {MAX_CHAIN:,} operands",
                           where)
     if nesting > MAX_NESTING:
-        where = _where(deep_node)
+        where = _where(measured.deep_node)
         raise SourceError(path, f"the code is nested {nesting:,} levels deep at line {where.row}; torchlint skips "
                                 f"files nested over {MAX_NESTING:,} levels", where)
 
