@@ -394,6 +394,10 @@ class UserCode:
                     return Number("bool") if base.generic else Const(True)
             if name in ("parameters", "named_parameters") and attr in (None, UNKNOWN) and base.cls.is_torch_module():
                 return BoundMethod(base, name)  # nn.Module's own: see interp/params.py
+            if attr is UNKNOWN and sealed.is_sealed(base):
+                # a class attribute torchlint cannot see may be a descriptor whose code runs now, unfollowed
+                # (functools.cached_property stores its value into the object's __dict__)
+                sealed.moved_on()
             if attr is not None:
                 return attr
             if name in MODULE_SELF_METHODS:

@@ -5,8 +5,9 @@ the file's own code, from a class whose bases are all the file's classes (no ``_
 ``__setattr__``, metaclass or decorator that could change its ``__dict__``), and since then nothing that
 torchlint does not follow could have reached it.  Anything that might have (a call of code torchlint does not
 see with an argument that is an object or unknown, a user function it did not run, a store into an attribute
-of an unknown value, a ``try`` that may stop half-way, ...) moves the epoch on, which unseals every object made
-before (analysis/trail.py).  Each function analysed on its own starts a new epoch (:func:`new_unit`): it sees
+of an unknown value, a ``try`` that may stop half-way, a property that ``hasattr`` runs, a read of a class
+attribute torchlint cannot see, which may be a descriptor such as ``functools.cached_property``, ...) moves
+the epoch on, which unseals every object made before (analysis/trail.py).  Each function analysed on its own starts a new epoch (:func:`new_unit`): it sees
 no object sealed that its own run did not make, and takes no call summary that made one in another unit's run,
 so that what it finds never depends on which functions were analysed before it (the partial parse,
 analysis/partial.py, leaves some out).  An attribute that a branch or a loop may have set, or not, leaves its names
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import libcst as cst
 from torchlint.analysis import trail
-from torchlint.analysis.interp.helpers import _is_plain_base
+from torchlint.analysis.interp.helpers import _is_plain_base, _is_property
 from torchlint.analysis.values import (UNKNOWN, BoundMethod, ClassValue, Const, DictValue, Function, Gathered, Instance, ModuleRef,
                                        NDArray, Number, PyConverted, Seq, Tensor, TorchObject, UserBound, Value)
 
@@ -124,16 +125,19 @@ def has_key(obj: Value, name: str):
 
 
 def has_attr(objects, obj: Value, name: str) -> Value:
-    """``hasattr(obj, name)`` on a sealed object: its own attributes, then its class's (a property or a class
-    torchlint cannot see leaves it unknown)."""
-    if not is_sealed(obj) or obj.maybe:
+    """``hasattr(obj, name)`` on a sealed object: its own attributes, then its class's.  A property, or a class
+    attribute torchlint cannot see (a descriptor: ``functools.cached_property`` stores its value into the
+    object's ``__dict__``), leaves it unknown: hasattr runs it, and is False if it raises AttributeError, and
+    what it runs is not followed, so the epoch moves on."""
+    if not is_sealed(obj):
         return Number("bool")
     if name in obj.attrs:
-        return Const(True)
+        return Number("bool") if obj.maybe else Const(True)
     attr = objects.class_attr(obj.cls, name)
-    if attr is None:
-        return Const(False)
-    if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and any(
-            isinstance(d.decorator, cst.Name) and d.decorator.value == "property" for d in attr.node.decorators):
+    if attr is UNKNOWN or isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and \
+            _is_property(attr.node):
+        moved_on()
         return Number("bool")
-    return Const(True) if attr is not UNKNOWN else Number("bool")
+    if obj.maybe:
+        return Number("bool")
+    return Const(False) if attr is None else Const(True)
