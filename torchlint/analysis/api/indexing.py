@@ -12,16 +12,12 @@ import math
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, dim_of, module_class, op
 from torchlint.analysis.api.layers import _param_out, _self
+from torchlint.analysis.api.pointwise import r_same
 from torchlint.analysis.shapes import ShapeUnknown
 from torchlint.analysis.values import Const, Seq, Tensor
 
 N = "torch.nn."
 F = "torch.nn.functional."
-
-
-def r_same(a: Args):
-    t = a.tensor("input")
-    return Tensor(shape=t.shape, numel=t.numel)
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, is_frozen, module_class, op
+from torchlint.analysis.api.pointwise import r_same
 from torchlint.analysis.shapes import ShapeUnknown
 from torchlint.analysis.values import MANY, Const, Seq, Tensor, TorchObject
 
@@ -127,11 +128,6 @@ def r_linear(a: Args):
 def r_bilinear(a: Args):
     shape = a.shape("input1")
     return _param_out(a, shape[:-1] + (_self(a, "out_features"),))
-
-
-def r_same(a: Args):
-    t = a.tensor("input")
-    return Tensor(shape=t.shape, numel=t.numel)
 
 
 def r_same_params(a: Args):

@@ -60,30 +60,17 @@ def r_arg(a: Args):
 
 
 def r_std(a: Args):
-    t = a.tensor("input")
+    a.tensor("input")  # (not a tensor: ShapeUnknown, whatever the form)
     dim = a["dim"]
     # std(input, unbiased: bool) legacy form
     if isinstance(dim, Const) and isinstance(dim.value, bool):
         return ()
-    d = a.dims("dim")
-    keepdim = a.bool("keepdim")
-    if d is None and not keepdim:
-        return ()
-    return S.reduce_shape(t.shape, d, keepdim)
+    return r_reduce(a)
 
 
 def r_std_mean(a: Args):
     s = r_std(a)
     return Seq("tuple", (Tensor(shape=s), Tensor(shape=s)))
-
-
-def r_norm(a: Args):
-    t = a.tensor("input")
-    d = a.dims("dim")
-    keepdim = a.bool("keepdim")
-    if d is None and not keepdim:
-        return ()
-    return S.reduce_shape(t.shape, d, keepdim)
 
 
 def r_logsumexp(a: Args):
@@ -134,9 +121,9 @@ for _name in ("std", "var"):
                                     (f"x.{_name}(dim=0, keepdim=True)", "x = torch.randn(2, 3)")])
     op(f"torch.{_name}_mean", "input, dim=None, unbiased=True, keepdim=False, *, correction=None", r_std_mean, group="reduction",
        examples=[(f"torch.{_name}_mean(x, 1)", "x = torch.randn(2, 3)")])
-op("torch.norm|Tensor.norm", "input, p='fro', dim=None, keepdim=False, out=None, dtype=None", r_norm, group="reduction",
+op("torch.norm|Tensor.norm", "input, p='fro', dim=None, keepdim=False, out=None, dtype=None", r_reduce, group="reduction",
    examples=[("torch.norm(x)", "x = torch.randn(2, 3)"), ("x.norm(dim=1)", "x = torch.randn(2, 3)"), ("x.norm(2, 0)", "x = torch.randn(2, 3)")])
-op("torch.linalg.norm|torch.linalg.vector_norm", "input, ord=None, dim=None, keepdim=False, *, out=None, dtype=None", r_norm,
+op("torch.linalg.norm|torch.linalg.vector_norm", "input, ord=None, dim=None, keepdim=False, *, out=None, dtype=None", r_reduce,
    group="reduction", examples=[("torch.linalg.norm(x)", "x = torch.randn(2, 3)"), ("torch.linalg.vector_norm(x, dim=1)", "x = torch.randn(2, 3)")])
 op("torch.logsumexp|Tensor.logsumexp", "input, dim, keepdim=False", r_logsumexp, group="reduction",
    examples=[("torch.logsumexp(x, 1)", "x = torch.randn(2, 3)"), ("x.logsumexp(dim=(0, 1))", "x = torch.randn(2, 3)")])

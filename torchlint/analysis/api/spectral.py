@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torchlint.analysis import shapes as S
 from torchlint.analysis.api import Args, op
+from torchlint.analysis.api.pointwise import r_same
 from torchlint.analysis.shapes import ShapeUnknown
 from torchlint.analysis.values import Tensor
 
@@ -68,11 +69,6 @@ def r_fftn(last, default_dims):
         return _transform(shape, dims, s if s is not None else (None,) * len(dims), last)
 
     return rule
-
-
-def r_same(a: Args):
-    t = a.tensor("input")
-    return Tensor(shape=t.shape, numel=t.numel)
 
 
 _ONE = "input, n=None, dim=-1, norm=None, *, out=None"

@@ -191,12 +191,7 @@ class ControlFlow:
             grad_into(self.ip, frame.vars)
             exits = [frame.vars] if live else []
         exits += breaks
-        if not exits:
-            frame.vars.pop(GRAD_KEY, None)
-            return False
-        frame.vars = join_vars(exits)
-        grad_from(self.ip, frame.vars)
-        return True
+        return self._merge(frame, exits)
 
     def _made_in(self, loop) -> set:
         """Ids of the nodes of a loop's body and target (what makes a new graph node each iteration)."""
