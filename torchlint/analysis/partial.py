@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from torchlint.analysis.lazymodule import _bound_names, _split_lines
+from torchlint.syntax.astwalk import collect
 
 # Words the file-level facts and whole-file scans look for (an identifier, attribute, keyword or string
 # equal to one keeps its statement): backward sites and Lightning's (the project pass's site verdicts),
@@ -142,39 +143,33 @@ class _Scan:
             node = node.func if isinstance(node, ast.Call) else node.value
 
     def _walk(self, st: _Stmt) -> None:
-        names, idents, stored = st.names, st.idents, st.stored_attrs
-        marked = False
-        for n in ast.walk(st.node):
-            t = type(n)
-            if t is ast.Name:
-                names.add(n.id)
-                if not isinstance(n.ctx, ast.Load):
-                    st.stores.add(n.id)
-            elif t is ast.Attribute:
-                idents.add(n.attr)
-                if not isinstance(n.ctx, ast.Load):
-                    stored.add(n.attr)
-            elif t is ast.Call:
-                f = n.func
-                attr = f.attr if isinstance(f, ast.Attribute) else None
-                if attr is None:
-                    continue
-                if attr in ("step", "zero_grad"):
-                    self._ask(f.value)
-                    for a in n.args:
-                        self._ask(a)  # scaler.step(optimizer)
-            elif t is ast.keyword:
-                if n.arg is not None:
-                    idents.add(n.arg)
-            elif t is ast.arg:
-                names.add(n.arg)
-            elif t is ast.Constant:
-                if isinstance(n.value, str) and n.value.isidentifier():
-                    names.add(n.value)
-            elif t in (ast.Global, ast.Nonlocal):
-                marked = True
+        names, idents, stored, stores = st.names, st.idents, st.stored_attrs, st.stores
+        found = collect(st.node, _SCAN)[0]
+        Load = ast.Load
+        got = found[ast.Name]
+        names.update([n.id for n in got])
+        stores.update([n.id for n in got if type(n.ctx) is not Load])
+        got = found[ast.Attribute]
+        idents.update([n.attr for n in got])
+        stored.update([n.attr for n in got if type(n.ctx) is not Load])
+        for n in found[ast.Call]:
+            f = n.func
+            if type(f) is ast.Attribute and f.attr in ("step", "zero_grad"):
+                self._ask(f.value)
+                for a in n.args:
+                    self._ask(a)  # scaler.step(optimizer)
+        idents.update(n.arg for n in found[ast.keyword] if n.arg is not None)
+        names.update(n.arg for n in found[ast.arg])
+        for n in found[ast.Constant]:
+            value = n.value
+            if isinstance(value, str) and value.isidentifier():
+                names.add(value)
+        for kind in (ast.Global, ast.Nonlocal):
+            for n in found[kind]:
+                st.marked = True
                 names.update(n.names)
-            elif t in (ast.Import, ast.ImportFrom):
+        for kind in (ast.Import, ast.ImportFrom):
+            for n in found[kind]:
                 facts = _import_facts(n)
                 if n is st.node:
                     self.top_imports |= facts
@@ -184,26 +179,26 @@ class _Scan:
                     idents.update(a.name.split("."))
                     if a.asname:
                         idents.add(a.asname)
-            elif t in _DEFS:
+        for kind in _DEFS:
+            for n in found[kind]:
                 idents.add(n.name)
                 st.defnames.add(n.name)
-            elif t is ast.ClassDef:
-                idents.add(n.name)
-            elif t is ast.ExceptHandler:
-                if n.name:
-                    names.add(n.name)
-                    st.stores.add(n.name)
-            elif t in (ast.MatchAs, ast.MatchStar):
-                if n.name:
-                    names.add(n.name)
-                    st.stores.add(n.name)
-            elif t is ast.MatchMapping:
-                if n.rest:
-                    names.add(n.rest)
-                    st.stores.add(n.rest)
+        idents.update(n.name for n in found[ast.ClassDef])
+        for kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping):
+            for n in found[kind]:
+                name = n.rest if kind is ast.MatchMapping else n.name
+                if name:
+                    names.add(name)
+                    stores.add(name)
         idents |= names
-        st.marked = marked
-        st.zeroish = any(p in i.lower() for i in idents for p in _ZEROING_PARTS)
+        words = " ".join(idents).lower()  # (no identifier holds a space: no part is found across two)
+        st.zeroish = any(p in words for p in _ZEROING_PARTS)
+
+
+# the node kinds _Scan reads
+_SCAN = (ast.Name, ast.Attribute, ast.Call, ast.keyword, ast.arg, ast.Constant, ast.Global, ast.Nonlocal, ast.Import,
+         ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+         ast.MatchStar, ast.MatchMapping)
 
 
 def _sensitive_words(aliases: dict, words) -> set:

@@ -65,9 +65,13 @@ def _skipped(node) -> bool:
     return isinstance(node, (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop))
 
 
-# type -> (mode, getter, None); :func:`collect` puts the list it gathers the nodes of a kind in, in place of None
+# type -> (mode, getter, None); in the tables of :func:`collect` (one per tuple of kinds asked for, in _TABLES),
+# a kind asked for has its index in that tuple in place of None
 _ENTRIES: dict = {list: (_LIST, None, None), type(None): (_NONE, None, None), ast.BoolOp: (_BOOLOP, None, None),
                   ast.Compare: (_COMPARE, attrgetter("left", "comparators"), None)}
+
+
+_TABLES: dict = {}
 
 
 def _entry(kind: type) -> tuple:
@@ -95,10 +99,13 @@ def collect(tree: ast.AST, kinds=()) -> tuple:
     is counted as LibCST nests (:mod:`torchlint.syntax.guards`): one level per node, and one more per extra
     operand of a boolean chain (``a and b and c`` is two nested operations in LibCST); the longest chain is
     the most operands of one boolean operation or comparison.  Iterative."""
-    found = {k: [] for k in kinds}
-    table = dict(_ENTRIES)
-    for k, bucket in found.items():
-        table[k] = _entry(k)[:2] + (bucket,)
+    kinds = tuple(kinds)
+    table = _TABLES.get(kinds)
+    if table is None:
+        table = _TABLES[kinds] = dict(_ENTRIES)
+        for i, k in enumerate(kinds):
+            table[k] = _entry(k)[:2] + (i,)
+    buckets = [[] for _ in kinds]
     lookup = table.get
     level = [tree]
     depth = deepest = longest = 0
@@ -112,9 +119,9 @@ def collect(tree: ast.AST, kinds=()) -> tuple:
             entry = lookup(kind)
             if entry is None:
                 entry = table[kind] = _entry(kind)
-            mode, get, bucket = entry
-            if bucket is not None:
-                bucket.append(node)
+            mode, get, index = entry
+            if index is not None:
+                buckets[index].append(node)
             if mode == _LEAF:
                 continue
             if mode == _ONE:
@@ -155,7 +162,7 @@ def collect(tree: ast.AST, kinds=()) -> tuple:
         if not nxt:
             break
         level = nxt
-    return found, deepest, longest
+    return dict(zip(kinds, buckets)), deepest, longest
 
 
 def nodes(tree: ast.AST) -> list:
