@@ -106,7 +106,6 @@ def collect(tree: ast.AST, kinds=()) -> tuple:
         for i, k in enumerate(kinds):
             table[k] = _entry(k)[:2] + (i,)
     buckets = [[] for _ in kinds]
-    lookup = table.get
     level = [tree]
     depth = deepest = longest = 0
     later: dict = {}  # depth -> the lists of operands of boolean chains that start there
@@ -116,8 +115,9 @@ def collect(tree: ast.AST, kinds=()) -> tuple:
         lists = nones = 0
         for node in level:
             kind = type(node)
-            entry = lookup(kind)
-            if entry is None:
+            try:
+                entry = table[kind]
+            except KeyError:
                 entry = table[kind] = _entry(kind)
             mode, get, index = entry
             if index is not None:
