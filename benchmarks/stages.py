@@ -99,6 +99,9 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
     from torchlint.runner import _FileCollector
 
     collector = _FileCollector()
+    import inspect
+
+    gathers = "parts" in inspect.signature(engine._precheck).parameters
     for p in files:
         t = time.process_time()
         data = p.read_bytes()
@@ -124,8 +127,10 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         t1 = time.process_time()
         cpu["decode"] += t1 - t
         box: list = []
+        # (what the same walk gathers for partial.reduce, in an engine whose walk does)
+        parts: list | None = [] if gathers else None
         try:  # (the engine's guards and its site summary share one walk of the tree: both are "ast parse")
-            tree = engine._precheck(src, str(p), box)
+            tree = engine._precheck(src, str(p), box, parts) if gathers else engine._precheck(src, str(p), box)
         except Exception:  # noqa: BLE001 - a syntax error: an E999, not a stage
             cpu["ast parse"] += time.process_time() - t1
             continue
@@ -150,7 +155,8 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         try:
             if hasattr(engine, "parse_reduced"):  # LibCST parses only what the rules reach (analysis/partial.py)
                 module, reduced = engine.parse_reduced(src, str(p), tree, selected + (dropped if ungated else []),
-                                                       summary)
+                                                       summary, *([parts] if gathers else []))
+                parts = None
             else:
                 module, reduced = engine._parse_cst(src, str(p)), None
             t4 = time.process_time()

@@ -265,3 +265,28 @@ def test_a_file_of_a_project_gives_the_whole_parse_findings(monkeypatch, tmp_pat
                 [(d.location, d.code, d.message, d.fix) for d in want], path
             checked += bool(want)
     assert checked >= 5 and reduced >= 10  # (files with findings: the project pass finds them)
+
+
+def test_the_site_summarys_walk_gives_reduce_what_its_own_walk_would(monkeypatch):
+    """The engine hands reduce() each top-level statement's nodes from the site summary's walk (``parts``):
+    the summary, the guards' measure and every reduction are those of separate walks."""
+    from torchlint.analysis import partial
+    from torchlint.syntax import guards
+
+    monkeypatch.setattr(partial, "MIN_SAVED", 0)
+    rules = [r() for r in registry.iter_selected(None) if r.phase == "analysis"]
+    reduced = 0
+    for path in _all_fixtures():
+        src = path.read_text(encoding="utf-8").rstrip("\n") + "\n" + UNREACHED
+        tree = ast.parse(src)
+        parts: list = []
+        alone, shared = guards.Measure(tree), guards.Measure(tree)
+        sites = summarize(tree, alone)
+        assert summarize(tree, shared, parts=parts) == sites and len(parts) == len(tree.body), path
+        assert (shared.deepest, shared.longest) == (alone.deepest, alone.longest), path
+        ran = [r for r in rules if has_site(r, sites)]
+        if ran:
+            red = reduce(src, tree, ran, sites, parts)
+            assert red == reduce(src, tree, ran, sites), path
+            reduced += red is not None
+    assert reduced >= 200

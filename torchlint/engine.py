@@ -38,11 +38,12 @@ class _CPythonSyntaxError(SourceError):
     """CPython's parser refused the file (perhaps only because it is older than the file's syntax)."""
 
 
-def _precheck(source: str, path: str, sites: list | None = None):
+def _precheck(source: str, path: str, sites: list | None = None, parts: list | None = None):
     """Reject what LibCST cannot parse safely, with the reason a user understands; the ``ast`` tree.
 
     ``sites``, when given, receives the tree's site summary (:func:`torchlint.analysis.sites.summarize`),
-    computed in the same walk as the depth guards.
+    computed in the same walk as the depth guards; ``parts`` then receives the nodes of each top-level statement
+    that the same walk gathered for :func:`torchlint.analysis.partial.reduce`.
 
     CPython's own parser (``ast``, in C) runs first: it is a few percent of the
     cost of LibCST's, gives the syntax error messages users know, and refuses
@@ -76,7 +77,7 @@ def _precheck(source: str, path: str, sites: list | None = None):
         from torchlint.analysis.sites import summarize
 
         measured = guards.Measure(tree)
-        sites.append(summarize(tree, measured))
+        sites.append(summarize(tree, measured, parts=parts))
         guards.check_tree(tree, path, measured)
     _check_lines(source, path)
     return tree
@@ -91,12 +92,12 @@ def _check_lines(source: str, path: str) -> None:
                                         f"files with lines this complex", Location(lineno, 1))
 
 
-def _prepare(source: str, path: str, sites: list | None = None):
+def _prepare(source: str, path: str, sites: list | None = None, parts: list | None = None):
     """(``ast`` tree, None), or (None, LibCST module) for a file whose syntax is newer than this Python's.
 
-    ``sites``: see :func:`_precheck`.  Raises :class:`SourceError` for a file that cannot be checked."""
+    ``sites``, ``parts``: see :func:`_precheck`.  Raises :class:`SourceError` for a file that cannot be checked."""
     try:
-        return _precheck(source, path, sites), None
+        return _precheck(source, path, sites, parts), None
     except _CPythonSyntaxError as refused:
         # Python 3.12 syntax under Python 3.11 is not an error in the file: if LibCST (which knows the
         # newer grammars) parses it and it uses syntax newer than this Python, go on with LibCST's tree.
@@ -185,13 +186,14 @@ def drop_handled(rule, ctx, found: list) -> list:
     return found
 
 
-def parse_reduced(source: str, path: str, tree, rules: list, sites=None):
+def parse_reduced(source: str, path: str, tree, rules: list, sites=None, parts: list | None = None):
     """(LibCST module, :class:`torchlint.analysis.partial.Reduced` or None): the file parsed without the top-level
     functions and classes that nothing ``rules`` ask about reaches (their lines are empty, every other node keeps
-    its position); the whole file when ``tree`` is None or nothing is left out."""
+    its position); the whole file when ``tree`` is None or nothing is left out.  ``parts``: what the site
+    summary's walk gathered for it (see :func:`_precheck`)."""
     from torchlint.analysis.partial import reduce
 
-    reduced = reduce(source, tree, rules, sites) if tree is not None and sites is not None else None
+    reduced = reduce(source, tree, rules, sites, parts) if tree is not None and sites is not None else None
     return _parse_cst(reduced.source if reduced is not None else source, path), reduced
 
 
@@ -201,8 +203,9 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
     rules reach (:func:`parse_reduced`); a reduced file is analysed whole when its analysis ran out of budget or
     a rule asked a whole-file fact the reduced file cannot give (:class:`torchlint.diagnostics.WholeFileNeeded`)."""
     summary: list = []
+    parts: list = []  # (each top-level statement's nodes, for parse_reduced; let go of with the tree)
     sites = None
-    tree, module = _prepare(source, path, summary if gate else None)
+    tree, module = _prepare(source, path, summary if gate else None, parts if gate and not whole else None)
     if gate and tree is not None:  # (a file of newer syntax has no ast tree: every rule runs)
         from torchlint.analysis.sites import has_site
 
@@ -212,8 +215,8 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
             return []
     reduced = None
     if module is None:
-        module, reduced = parse_reduced(source, path, None if whole or not gate else tree, rules, sites)
-    del tree
+        module, reduced = parse_reduced(source, path, None if whole or not gate else tree, rules, sites, parts)
+    del tree, parts
 
     from torchlint.startup import compiled_once
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from torchlint.analysis.lazymodule import _bound_names, _split_lines
+from torchlint.analysis.sites import STATEMENT_KINDS
 from torchlint.syntax.astwalk import collect
 
 # Words the file-level facts and whole-file scans look for (an identifier, attribute, keyword or string
@@ -123,14 +124,16 @@ def _import_facts(n) -> set:
 class _Scan:
     """One walk of the tree: each top-level statement's facts, and the names the whole-file scans ask about."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, parts: Optional[list] = None):
         self.stmts = [_Stmt(node) for node in tree.body]
         # The names and attributes of the optimizers stepped or cleared somewhere (``opt``, ``self.opt``): the
         # training-loop scans read every assignment of them (semantic/training.py's _optimizer_sources).
         self.optimizers: set = set()
         self.top_imports: set = set()  # _import_facts of the module's own imports
-        for st in self.stmts:
-            self._walk(st)
+        if parts is None or len(parts) != len(self.stmts):
+            parts = [collect(st.node, STATEMENT_KINDS)[0] for st in self.stmts]
+        for st, found in zip(self.stmts, parts):
+            self._walk(st, found)
 
     def _ask(self, node) -> None:
         while True:
@@ -142,9 +145,9 @@ class _Scan:
                 return
             node = node.func if isinstance(node, ast.Call) else node.value
 
-    def _walk(self, st: _Stmt) -> None:
+    def _walk(self, st: _Stmt, found: dict) -> None:
+        """Read a statement's facts from its nodes by kind (``found``)."""
         names, idents, stored, stores = st.names, st.idents, st.stored_attrs, st.stores
-        found = collect(st.node, _SCAN)[0]
         Load = ast.Load
         got = found[ast.Name]
         names.update([n.id for n in got])
@@ -195,11 +198,6 @@ class _Scan:
         st.zeroish = any(p in words for p in _ZEROING_PARTS)
 
 
-# the node kinds _Scan reads
-_SCAN = (ast.Name, ast.Attribute, ast.Call, ast.keyword, ast.arg, ast.Constant, ast.Global, ast.Nonlocal, ast.Import,
-         ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
-         ast.MatchStar, ast.MatchMapping)
-
 
 def _sensitive_words(aliases: dict, words) -> set:
     """``words`` and every alias of one of them, to a fixed point."""
@@ -222,14 +220,15 @@ def _holds_site(stmts: list, rules, sites) -> bool:
     return any(has_site(r, part) for r in rules)
 
 
-def reduce(source: str, tree: ast.Module, rules, sites) -> Optional[Reduced]:
+def reduce(source: str, tree: ast.Module, rules, sites, parts: Optional[list] = None) -> Optional[Reduced]:
     """``source`` with the top-level functions and classes that nothing kept reaches blanked (see the module's
     documentation); None when every statement is kept.  ``rules`` are the rules that run on the file, ``sites``
-    the file's summary (:func:`torchlint.analysis.sites.summarize`)."""
+    the file's summary (:func:`torchlint.analysis.sites.summarize`), ``parts`` the nodes of each top-level
+    statement that its walk gathered (its ``parts``; walked again when not given)."""
     if not isinstance(tree, ast.Module) or not tree.body:
         return None
     lines = _split_lines(source)  # (the line breaks CPython counts: \n, \r\n and \r)
-    scan = _Scan(tree)
+    scan = _Scan(tree, parts)
     hot = _sensitive_words(sites.aliases, FILE_WORDS)
     names = NAME_WORDS
     facts = {f for r in rules for f in getattr(r, "file_facts", ("aliasing", "training", "graphs"))}

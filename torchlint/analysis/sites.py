@@ -267,20 +267,28 @@ _ASSIGNS = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 _IMPORTS = (ast.Import, ast.ImportFrom)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _READ = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.AugAssign, ast.ClassDef) + _DEFS + _IMPORTS + _ASSIGNS
+# ... and the kinds that partial.reduce's scan of each top-level statement reads too
+STATEMENT_KINDS = _READ + (ast.keyword, ast.arg, ast.Constant, ast.Global, ast.Nonlocal, ast.ExceptHandler,
+                           ast.MatchAs, ast.MatchStar, ast.MatchMapping)
 
 
-def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Sites:
+def summarize(tree: ast.AST, measured=None, within: Sites | None = None, parts: list | None = None) -> Sites:
     """The sites of a module: callee, keyword, stored attribute, base class, definition and read names.
 
     With ``measured`` (a :class:`torchlint.syntax.guards.Measure`), the same walk of the tree also measures its
     nesting for the crash guards (:func:`torchlint.syntax.guards.check_tree`), so that the file is walked once.
     With ``within`` (the summary of the whole file), ``tree`` is a part of that file: its aliases and torch
-    imports are the file's (:mod:`torchlint.analysis.partial`)."""
+    imports are the file's (:mod:`torchlint.analysis.partial`).  ``parts``, when given for a module, receives
+    the nodes of each top-level statement, by kind (of :data:`STATEMENT_KINDS`), that partial.reduce reads: the
+    same walk again serves it."""
     s = Sites()
     aliases: dict = {k: set(v) for k, v in within.aliases.items()} if within is not None else {}
     torch_names, torch_funcs = within.torch_bindings if within is not None else _torch_bindings(tree)
     s.aliases, s.torch_bindings = aliases, (torch_names, torch_funcs)
-    found, nesting, chain = collect(tree, _READ)
+    if parts is not None and type(tree) is ast.Module:
+        found, nesting, chain = _by_statement(tree, parts)
+    else:
+        found, nesting, chain = collect(tree, _READ)
     if measured is not None:
         measured.deepest, measured.longest = nesting, chain
     false_targets = _assignments(found, aliases)
@@ -331,6 +339,22 @@ def summarize(tree: ast.AST, measured=None, within: Sites | None = None) -> Site
 
 
 _ID = attrgetter("id")
+
+
+def _by_statement(tree: ast.Module, parts: list) -> tuple:
+    """:func:`torchlint.syntax.astwalk.collect` of a module, one top-level statement at a time (each one's nodes
+    by kind into ``parts``): the module's nodes of the kinds the summary reads, nesting, longest chain."""
+    nesting = 1 if tree.type_ignores else 0  # (the module is level 0, its statements and type: ignores level 1)
+    chain = 0
+    for node in tree.body:
+        got, n, c = collect(node, STATEMENT_KINDS)
+        parts.append(got)
+        if n + 1 > nesting:
+            nesting = n + 1
+        if c > chain:
+            chain = c
+    found = {kind: [n for got in parts for n in got[kind]] for kind in _READ}
+    return found, nesting, chain
 
 
 def _assignments(found: dict, aliases: dict) -> set:
