@@ -99,6 +99,9 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
     from torchlint.runner import _FileCollector
 
     collector = _FileCollector()
+    from torchlint.analysis import cstwalk
+
+    link = None
     import inspect
 
     gathers = "parts" in inspect.signature(engine._precheck).parameters
@@ -111,6 +114,12 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         count["files"] += 1
         if not passed:
             continue
+        # the last file's trees and analysis are gone by now in a run (the engine lets go of them): not held here
+        tree = module = analysis = first = ctx = summary = box = parts = reduced = None  # noqa: F841
+        cstwalk.forget()
+        if link is not None and hasattr(link, "release"):
+            link.release()
+        link = None
         t = time.process_time()
         collector.before_file()
         cpu["gc between files"] += time.process_time() - t
