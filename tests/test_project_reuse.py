@@ -103,3 +103,67 @@ def test_a_run_cut_by_the_budget_is_redone_whole(tmp_path, monkeypatch):
     again.roots = link.roots
     whole = Interpreter(module, project=again).run()
     assert proj.site_verdicts(module, analysis) == proj.site_verdicts(module, whole)
+
+
+_NESTED = textwrap.dedent('''
+    import torch
+
+    def a(x=torch.ones(2).backward()):
+        def b():
+            class C:
+                def training_step(self):
+                    return 1
+            return C
+        if x:
+            def c(): pass
+        elif x is None:
+            def d(): pass
+        else:
+            def e(): pass
+        try:
+            def f(): pass
+        except ValueError:
+            def g(): pass
+        else:
+            def h(): pass
+        finally:
+            def i(): pass
+        for _ in x:
+            def j(): pass
+        else:
+            def k(): pass
+        while x:
+            def l(): x.backward()
+        with x:
+            def m(): pass
+        match x:
+            case 1:
+                def n(): pass
+        if x: pass
+        return b
+
+    async def o():
+        pass
+''')
+
+
+def test_function_defs_finds_every_def_without_entering_expressions():
+    from torchlint.analysis.cstwalk import function_defs, walk
+
+    module = cst.parse_module(_NESTED)
+    found = [fn.name.value for fn in function_defs(module)]
+    assert found == [n.name.value for n in walk(module) if type(n) is cst.FunctionDef]
+    assert found == ["a", "b", "training_step", "c", "d", "e", "f", "g", "h", "i", "j", "k",
+                     "l", "m", "n", "o"]
+
+
+def test_enclosing_functions_counts_bodies_only():
+    from torchlint.analysis.cstwalk import enclosing_functions, walk
+
+    module = cst.parse_module(_NESTED)
+    calls = [n for n in walk(module) if type(n) is cst.Call and type(n.func) is cst.Attribute
+             and n.func.attr.value == "backward"]
+    default, inner = calls  # a default argument is not in the function's body
+    names = {fn.name.value for fn in enclosing_functions(module, {default})}
+    assert names == set()
+    assert {fn.name.value for fn in enclosing_functions(module, {inner})} == {"a", "l"}

@@ -113,6 +113,49 @@ def _walk(node, prune):
         stack.extend(kids)
 
 
+def function_defs(node) -> Iterator[cst.FunctionDef]:
+    """Every ``def`` under ``node`` (a module or a statement), nested ones included, in source order.  Only
+    statements are entered, never an expression: a ``def`` is always a statement of a block."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is cst.FunctionDef:
+            yield n
+        kids = []
+        for name in _BLOCK_FIELDS:
+            v = getattr(n, name, None)
+            if v is None:
+                continue
+            for x in (v if type(v) in (list, tuple) else (v,)):
+                if type(x) is cst.IndentedBlock:
+                    kids.extend(x.body)
+                elif type(x) not in _SIMPLE:
+                    kids.append(x)  # an elif (If), else, except, finally, case, or a statement of a block
+        kids.reverse()
+        stack.extend(kids)
+
+
+# the fields that hold statements (or the blocks, elifs and clauses that hold them)
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # (in source order)
+_SIMPLE = (cst.SimpleStatementLine, cst.SimpleStatementSuite)  # (small statements: never a def)
+
+
+def enclosing_functions(node, targets: set) -> set:
+    """The ``def``s under ``node`` whose body holds one of ``targets`` (at any depth, through nested ones)."""
+    out: set = set()
+    stack = [(node, ())]
+    while stack:
+        n, fns = stack.pop()
+        if n in targets:
+            out.update(fns)
+        if type(n) is cst.FunctionDef:
+            body, inner = n.body, fns + (n,)
+            stack.extend((k, inner if k is body else fns) for k in child_list(n))
+        else:
+            stack.extend((k, fns) for k in child_list(n))
+    return out
+
+
 def dotted(node) -> str:
     """``a.b.c`` for a chain of names; ``""`` for anything else.  A chain on top of something that is not a
     name keeps its attribute part with a leading dot (``f().x`` gives ``".x"``)."""

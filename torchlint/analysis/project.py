@@ -436,11 +436,12 @@ def site_verdicts(module, analysis, sites=None) -> dict:
     """Every backward site of ``module`` (a ``.backward()``/``manual_backward()`` call, whatever its receiver, and
     each ``return`` of a ``training_step``) -> its verdict: ``non_scalar``, ``likely_non_scalar``, ``scalar`` or
     ``unknown`` (its value in some context is not a tensor of known verdict, or it was never reached).
-    With ``sites`` (the file's site summary), a file with no ``training_step`` whose backward calls the analysis
-    all reached needs no walk of the tree to find them."""
+    With ``sites`` (the file's site summary), the tree is walked only for what the analysis cannot tell: a
+    backward call it never evaluated (then every node), the ``training_step`` functions (then the statements
+    only: a ``def`` is never inside an expression)."""
     import libcst as cst
 
-    from torchlint.analysis.cstwalk import walk
+    from torchlint.analysis.cstwalk import function_defs, walk
     from torchlint.analysis.sinks import backward_sites, flatten_targets, lightning_sites
     from torchlint.analysis.sites import BACKWARD_METHODS
     from torchlint.analysis.values import LIKELY_NON_SCALAR, NON_SCALAR, SCALAR, Tensor
@@ -453,16 +454,25 @@ def site_verdicts(module, analysis, sites=None) -> dict:
     out: dict = {}
     steps: list = []
     reached = list(backward_sites(analysis))
-    if sites is None or sites.training_steps or \
-            len({id(s.call) for s in reached if is_site(s.call)}) != sites.backward_calls:
+    if sites is None:
         for node in walk(module):
             if is_site(node):
                 out[node] = "unknown"
             elif type(node) is function and node.name.value == "training_step":
                 out[node] = "unknown"
                 steps.append(node)
+    else:
+        # the backward calls the analysis evaluated without making them sites (optimizer.backward(loss)), with
+        # those it did: when they are as many as the summary counts, they are all of the file's
+        seen = {id(s.call) for s in reached if is_site(s.call)}
+        evaluated = [node for node in analysis.calls if id(node) not in seen and is_site(node)]
+        if len(seen) + len(evaluated) != sites.backward_calls:
+            evaluated = [node for node in walk(module) if is_site(node)]
+        out.update((node, "unknown") for node in evaluated)
+        if sites.training_steps:
+            steps = [fn for fn in function_defs(module) if fn.name.value == "training_step"]
+            out.update((step, "unknown") for step in steps)
     lightning = lightning_sites(module, analysis) if steps else []
-    inside = {n: step for step in steps for n in walk(step.body)} if lightning else {}
     for site in reached + list(lightning):
         ts = [t for v in site.values for t in flatten_targets(v)]
         seen = {t.verdict for t in ts if isinstance(t, Tensor)}
@@ -477,9 +487,8 @@ def site_verdicts(module, analysis, sites=None) -> dict:
         else:
             verdict = "unknown"
         out[site.call] = verdict
-        step = inside.get(site.call) if site.kind == "lightning" else None
-        if step is not None and out.get(step) == "unknown":
-            del out[step]  # the training_step is counted by its returns
+        if site.step is not None and out.get(site.step) == "unknown":
+            del out[site.step]  # the training_step is counted by its returns
     return out
 
 
@@ -490,7 +499,7 @@ def _roots(module, analysis, unknown: list) -> tuple:
     its ``return`` statements, code never reached) the functions that enclose it."""
     import libcst as cst
 
-    from torchlint.analysis.cstwalk import walk
+    from torchlint.analysis.cstwalk import enclosing_functions
 
     quals, nodes, left = set(), set(), set()
     for site in unknown:
@@ -505,9 +514,7 @@ def _roots(module, analysis, unknown: list) -> tuple:
             if e.stack and e.stack[0][1] is None:  # (a function analysed on its own has no call site)
                 quals.add(e.stack[0][0])
     if left:
-        for fn in walk(module):
-            if isinstance(fn, cst.FunctionDef) and fn not in nodes and any(n in left for n in walk(fn.body)):
-                nodes.add(fn)
+        nodes |= enclosing_functions(module, left)
     return quals, nodes
 
 

@@ -45,6 +45,7 @@ class BackwardSite:
     values: list = field(default_factory=list)
     gradient_given: bool = False
     events: list = field(default_factory=list)
+    step: Optional[cst.FunctionDef] = None  # a Lightning site's ``training_step``
 
 
 def _arg(call: cst.Call, pos: int, name: str):
@@ -214,7 +215,7 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
                 picked = [v for v in values if isinstance(v, Tensor)]
                 if not picked:
                     continue
-            sites.append(BackwardSite(target, "lightning", target, picked, False, []))
+            sites.append(BackwardSite(target, "lightning", target, picked, False, [], step))
     analysis._lightning_sites = sites
     return sites
 
