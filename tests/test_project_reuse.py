@@ -167,3 +167,78 @@ def test_enclosing_functions_counts_bodies_only():
     names = {fn.name.value for fn in enclosing_functions(module, {default})}
     assert names == set()
     assert {fn.name.value for fn in enclosing_functions(module, {inner})} == {"a", "l"}
+
+
+_CLASS = '''import torch
+
+
+class Engine:
+    """doc"""
+
+    width = 3
+
+    def __init__(self):
+        self.a = 1
+        self.b = 2
+        self.c = 3
+        self.d = 4
+        self.e = 5
+
+    @property
+    def long(self):
+        # a comment
+        y = 1
+        z = """multi
+line"""
+        w = 3
+        v = 4
+        return y + w + v
+
+    async def other(self, a,
+                    b):
+        q = 1
+        if q:
+            return 2
+        else:
+            return 3
+        return 4
+
+    def short(self): return 1
+'''
+
+
+def _engine_segment():
+    from torchlint.analysis import lazymodule
+    from torchlint.workspace.modules import ModuleFile
+
+    m = lazymodule.LoadedModule(ModuleFile("pkg.engine", "/nowhere/pkg/engine.py", False, "/nowhere"))
+    assert m.index(_CLASS)
+    seg = m.segments[-1]
+    return seg, m.lines[seg.start - 1: seg.end]
+
+
+def test_a_class_of_another_module_is_parsed_without_its_long_method_bodies():
+    from torchlint.analysis import deferred, lazymodule
+
+    seg, lines = _engine_segment()
+    # `long` and `other` (6 lines of body each) wait; __init__ (special) and `short` (one line) do not
+    assert [(start, body, end) for _, start, body, end in seg.methods[1:]] == [(16, 19, 24), (26, 28, 33)]
+    tree = lazymodule._parse_segment(seg, lines)
+    waiting = [fn for fn in deferred.PENDING if deferred.PENDING[fn][0] is seg]
+    assert [fn.name.value for fn in waiting] == ["long", "other"]
+    assert tree.code.count('"""') == 2 + 4 and len(tree.code.splitlines()) == len(lines)  # line for line
+    for fn in waiting:
+        assert deferred.full_def(fn)
+    assert tree.code == "".join(lines)  # each body in place, as parsed whole
+    assert not [fn for fn in deferred.PENDING if deferred.PENDING[fn][0] is seg]
+
+
+def test_a_method_body_that_does_not_parse_stays_unknown(monkeypatch):
+    from torchlint.analysis import deferred, lazymodule
+
+    seg, lines = _engine_segment()
+    lazymodule._parse_segment(seg, lines)
+    fn = next(fn for fn in deferred.PENDING if deferred.PENDING[fn][0] is seg)
+    monkeypatch.setitem(deferred.PENDING, fn, (seg, ["    def long(self:\n"]))
+    assert not deferred.full_def(fn) and not deferred.full_def(fn)  # (and it is not taken for an empty body later)
+    assert '"""' in cst.Module([]).code_for_node(fn.body)

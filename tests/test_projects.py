@@ -178,3 +178,12 @@ def test_src_setting_adds_import_roots(tmp_path):
     assert [d["location"]["row"] for d in got] == [4] and "libs/mylib/__init__.py:2" in got[0]["message"]
     (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\n", encoding="utf-8")
     assert _check("--no-cache", "app/train.py", cwd=tmp_path) == []  # without it, mylib is not the project's
+
+
+def test_a_method_parsed_when_called_names_its_line():
+    """Engine's long methods are parsed only when called (analysis/deferred.py); the message still names the
+    line of the method's body where the criterion was built."""
+    project = FIXTURES / "projects" / "deferred_method"
+    got = _check("--no-cache", "main.py", cwd=project)
+    assert [(d["filename"], d["location"]["row"]) for d in got] == [("main.py", 11)]
+    assert "built with reduction='none' in pkg/engine.py:25" in got[0]["message"]

@@ -9,6 +9,13 @@ in the module frame.  So asking ``pkg/losses.py`` for ``build_criterion``
 parses that function and the imports its body uses, not the rest of the file.
 A statement being run does not run again (a name it needs from itself, or an
 import cycle through it, is what has been bound so far).
+
+A class is parsed without the bodies of its longer ordinary methods (such a
+body reads as one string over the same lines, so every line keeps its number); a method's body
+is parsed and put in place when the method is first called (:func:`full_def`),
+which is rarely: most methods of a project's classes are never called by the
+code a file's sites reach.  Special methods and ``forward`` are always parsed,
+since the interpreter and the rules read them without calling them.
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import ast
 import re
 from typing import Optional
 
+from torchlint.analysis.deferred import PENDING
 from torchlint.workspace import modules as mods
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -43,13 +51,14 @@ class LazyVars(dict):
 class Segment:
     """Top-level statements on lines ``start``..``end`` (1-based, inclusive), parsed when first run."""
 
-    __slots__ = ("start", "end", "state", "tree", "positions")
+    __slots__ = ("start", "end", "state", "tree", "positions", "methods")
 
-    def __init__(self, start: int, end: int):
+    def __init__(self, start: int, end: int, methods: list):
         self.start, self.end = start, end
         self.state = "new"  # new, running, done
         self.tree = None
         self.positions = None
+        self.methods = methods  # [(first line, body's first line, last line)] of the bodies parsed when called
 
 
 class LoadedModule:
@@ -94,13 +103,15 @@ class LoadedModule:
                     if stmt.level else stmt.module
                 if base:
                     self.stars += (base,)
+            methods = _deferred_methods(stmt, self.lines) if isinstance(stmt, ast.ClassDef) else []
             if ranges and start <= ranges[-1][1]:  # two statements on one line: one segment
                 ranges[-1][1] = max(ranges[-1][1], end)
                 ranges[-1][2].update(names)
+                ranges[-1][3] = []  # (the methods of a class parsed later: only for a class alone in its segment)
             else:
-                ranges.append([start, end, set(names)])
-        for i, (start, end, names) in enumerate(ranges):
-            self.segments.append(Segment(start, end))
+                ranges.append([start, end, set(names), methods])
+        for i, (start, end, names, methods) in enumerate(ranges):
+            self.segments.append(Segment(start, end, methods))
             for name in names:
                 self.binds.setdefault(name, []).append(i)
         return True
@@ -156,11 +167,8 @@ class LoadedModule:
         if any(len(line) > MAX_LINE_CHARS for line in lines):  # LibCST is superlinear in one dense expression
             seg.state = "done"
             return
-        try:
-            import libcst as cst
-
-            seg.tree = cst.parse_module("".join(lines))
-        except Exception:  # (ast accepted the file, so this is a gap in LibCST's grammar): the names stay unknown
+        seg.tree = _parse_segment(seg, lines)
+        if seg.tree is None:  # (ast accepted the file, so this is a gap in LibCST's grammar): the names stay unknown
             seg.state = "done"
             return
         link.loading.append(self)
@@ -175,6 +183,12 @@ class LoadedModule:
                 lazy = LazyVars(self.frame.vars)
                 lazy.owner = self
                 self.frame.vars = lazy
+
+    def drop_pending(self) -> None:
+        """The module is forgotten: its method bodies not parsed yet never will be."""
+        if PENDING:
+            for fn in [fn for fn, (seg, _) in PENDING.items() if seg in self.segments]:
+                del PENDING[fn]
 
     # -- messages -------------------------------------------------------------------
 
@@ -232,3 +246,60 @@ def _bound_names(stmt: ast.stmt) -> set:
                 elif isinstance(child, (ast.excepthandler, ast.match_case)):
                     todo.extend(child.body)
     return out
+
+
+# -- method bodies parsed when called ------------------------------------------------
+
+DEFERRED_BODY_LINES = 6  # a shorter body is parsed with its class
+
+
+def _deferred_methods(cls: ast.ClassDef, lines: list) -> list:
+    """[(index among the class's ``def``s, first line of the def, first line of its body, last line)] of the
+    methods of ``cls`` whose bodies may be parsed later: ordinary methods (not ``__x__``, not ``forward``) with a
+    body of at least :data:`DEFERRED_BODY_LINES` lines that starts a line of its own."""
+    out = []
+    defs = [fn for fn in cls.body if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for k, fn in enumerate(defs):
+        if fn.name == "forward" or (fn.name.startswith("__") and fn.name.endswith("__")):
+            continue
+        first = fn.body[0]
+        body = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", ())])
+        end = fn.end_lineno or fn.lineno
+        if end - body + 1 < DEFERRED_BODY_LINES or end > len(lines):
+            continue
+        if lines[body - 1].encode("utf-8")[:first.col_offset].strip():  # the body shares a line with the header
+            continue
+        out.append((k, min([fn.lineno] + [d.lineno for d in fn.decorator_list]), body, end))
+    return [(len(defs),)] + out if out else []
+
+
+def _parse_segment(seg: Segment, lines: list):
+    """The LibCST tree of a segment's ``lines``, with its class's deferred method bodies read as one string each
+    (line for line), or of the whole segment where that does not parse as expected; None when nothing parses."""
+    import libcst as cst
+
+    if seg.methods:
+        (count,), methods = seg.methods[0], seg.methods[1:]
+        stubbed = list(lines)
+        for _, _, body, end in methods:  # one string over the body's lines: cheap to parse, and line for line
+            indent = lines[body - seg.start]
+            indent = indent[:len(indent) - len(indent.lstrip())]
+            for n in range(body, end + 1):
+                line = lines[n - seg.start]
+                text = indent + '"""' if n == body else '"""' if n == end else ""
+                stubbed[n - seg.start] = text + line[len(line.rstrip("\r\n")):]
+        try:
+            tree = cst.parse_module("".join(stubbed))
+        except Exception:
+            tree = None
+        cls = tree.body[0] if tree is not None and len(tree.body) == 1 else None
+        if type(cls) is cst.ClassDef and type(cls.body) is cst.IndentedBlock:
+            defs = [s for s in cls.body.body if type(s) is cst.FunctionDef]
+            if len(defs) == count:
+                for k, start, _, end in methods:
+                    PENDING[defs[k]] = (seg, lines[start - seg.start: end - seg.start + 1])
+                return tree
+    try:
+        return cst.parse_module("".join(lines))
+    except Exception:
+        return None

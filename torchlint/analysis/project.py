@@ -63,6 +63,7 @@ class Project:
         self.kept_bytes = 0
 
     def forget(self, m: LoadedModule) -> None:
+        m.drop_pending()
         self.modules.pop((m.file.path, m.qual), None)
         if m.frame is not None:
             self.by_frame.pop(id(m.frame), None)

@@ -30,6 +30,7 @@ from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_i
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS, WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
 from torchlint.analysis.interp.helpers import _is_classmethod, grad_state, join_grad_states, set_grad_state
+from torchlint.analysis.deferred import PENDING, full_def
 
 
 # What a subclass of a torch class may define and still build and call as that class.
@@ -155,6 +156,9 @@ class UserCode:
         """Call ``fn``; with ``fresh`` its summary is neither looked up nor kept (``__next__`` changes its object,
         whose identity is all a summary's key sees of it)."""
         node = fn.node
+        if PENDING and node in PENDING and not full_def(node):  # a method of another module, its body parsed now
+            sealed.moved_on()
+            return UNKNOWN
         if self.ip.project is not None and self.ip.project.entering(fn, self.ip):  # a function of another module
             got = self.ip.project.call_quietly(self, fn, args, kwargs, generic, site)  # (budgeted, no findings)
             if got is UNKNOWN:

@@ -274,7 +274,9 @@ def _function_of(callee):
     if isinstance(callee, UserBound):
         callee = callee.func
     if isinstance(callee, Function):
-        return callee.node if isinstance(callee.node, cst.FunctionDef) else None
+        from torchlint.analysis.deferred import full_def
+
+        return callee.node if isinstance(callee.node, cst.FunctionDef) and full_def(callee.node) else None
     if isinstance(callee, Instance):
         for name in ("__call__", "forward"):
             for c in callee.cls.mro():
