@@ -51,14 +51,16 @@ class LazyVars(dict):
 class Segment:
     """Top-level statements on lines ``start``..``end`` (1-based, inclusive), parsed when first run."""
 
-    __slots__ = ("start", "end", "state", "tree", "positions", "methods")
+    __slots__ = ("start", "end", "state", "tree", "positions", "methods", "defs")
 
-    def __init__(self, start: int, end: int, methods: list):
+    def __init__(self, start: int, end: int, methods: list, defs: int):
         self.start, self.end = start, end
         self.state = "new"  # new, running, done
         self.tree = None
         self.positions = None
-        self.methods = methods  # [(first line, body's first line, last line)] of the bodies parsed when called
+        # of a class alone in its segment: [(index among its defs, first line, body's first line, last line)] of the
+        # method bodies parsed when called (see _deferred_methods), and how many defs the class has
+        self.methods, self.defs = methods, defs
 
 
 class LoadedModule:
@@ -103,15 +105,15 @@ class LoadedModule:
                     if stmt.level else stmt.module
                 if base:
                     self.stars += (base,)
-            methods = _deferred_methods(stmt, self.lines) if isinstance(stmt, ast.ClassDef) else []
+            defs, methods = _deferred_methods(stmt, self.lines) if isinstance(stmt, ast.ClassDef) else (0, [])
             if ranges and start <= ranges[-1][1]:  # two statements on one line: one segment
                 ranges[-1][1] = max(ranges[-1][1], end)
                 ranges[-1][2].update(names)
                 ranges[-1][3] = []  # (the methods of a class parsed later: only for a class alone in its segment)
             else:
-                ranges.append([start, end, set(names), methods])
-        for i, (start, end, names, methods) in enumerate(ranges):
-            self.segments.append(Segment(start, end, methods))
+                ranges.append([start, end, set(names), methods, defs])
+        for i, (start, end, names, methods, defs) in enumerate(ranges):
+            self.segments.append(Segment(start, end, methods, defs))
             for name in names:
                 self.binds.setdefault(name, []).append(i)
         return True
@@ -187,7 +189,8 @@ class LoadedModule:
     def drop_pending(self) -> None:
         """The module is forgotten: its method bodies not parsed yet never will be."""
         if PENDING:
-            for fn in [fn for fn, (seg, _) in PENDING.items() if seg in self.segments]:
+            mine = set(self.segments)
+            for fn in [fn for fn, (seg, _) in PENDING.items() if seg in mine]:
                 del PENDING[fn]
 
     # -- messages -------------------------------------------------------------------
@@ -253,9 +256,9 @@ def _bound_names(stmt: ast.stmt) -> set:
 DEFERRED_BODY_LINES = 6  # a shorter body is parsed with its class
 
 
-def _deferred_methods(cls: ast.ClassDef, lines: list) -> list:
-    """[(index among the class's ``def``s, first line of the def, first line of its body, last line)] of the
-    methods of ``cls`` whose bodies may be parsed later: ordinary methods (not ``__x__``, not ``forward``) with a
+def _deferred_methods(cls: ast.ClassDef, lines: list) -> tuple:
+    """(how many ``def``s ``cls`` has, [(index among them, first line of the def, first line of its body, last
+    line)] of the methods whose bodies may be parsed later): ordinary methods (not ``__x__``, not ``forward``) with a
     body of at least :data:`DEFERRED_BODY_LINES` lines that starts a line of its own."""
     out = []
     defs = [fn for fn in cls.body if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -270,7 +273,7 @@ def _deferred_methods(cls: ast.ClassDef, lines: list) -> list:
         if lines[body - 1].encode("utf-8")[:first.col_offset].strip():  # the body shares a line with the header
             continue
         out.append((k, min([fn.lineno] + [d.lineno for d in fn.decorator_list]), body, end))
-    return [(len(defs),)] + out if out else []
+    return len(defs), out
 
 
 def _parse_segment(seg: Segment, lines: list):
@@ -279,7 +282,7 @@ def _parse_segment(seg: Segment, lines: list):
     import libcst as cst
 
     if seg.methods:
-        (count,), methods = seg.methods[0], seg.methods[1:]
+        methods = seg.methods
         stubbed = list(lines)
         for _, _, body, end in methods:  # one string over the body's lines: cheap to parse, and line for line
             indent = lines[body - seg.start]
@@ -295,7 +298,7 @@ def _parse_segment(seg: Segment, lines: list):
         cls = tree.body[0] if tree is not None and len(tree.body) == 1 else None
         if type(cls) is cst.ClassDef and type(cls.body) is cst.IndentedBlock:
             defs = [s for s in cls.body.body if type(s) is cst.FunctionDef]
-            if len(defs) == count:
+            if len(defs) == seg.defs:
                 for k, start, _, end in methods:
                     PENDING[defs[k]] = (seg, lines[start - seg.start: end - seg.start + 1])
                 return tree
