@@ -155,6 +155,30 @@ _ = Const
 LIGHTNING_BASES = {"LightningModule"}
 
 
+def _base_names(cls: cst.ClassDef) -> list:
+    out = []
+    for arg in cls.bases:
+        node = arg.value
+        if isinstance(node, cst.Attribute):
+            out.append(node.attr.value)
+        elif isinstance(node, cst.Name):
+            out.append(node.value)
+    return out
+
+
+def _is_lightning(cls: cst.ClassDef, classes: dict, seen=()) -> bool:
+    """Does ``cls`` derive from a Lightning base, through ``classes`` (the module's, by name)?  (Not a closure: one
+    that calls itself is a reference cycle, and would keep the module's classes for the garbage collector.)"""
+    for name in _base_names(cls):
+        if name in LIGHTNING_BASES:
+            return True
+        parent = classes.get(name)
+        if parent is not None and parent is not cls and name not in seen:
+            if _is_lightning(parent, classes, seen + (name,)):
+                return True
+    return False
+
+
 def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
     """Backward sites made by Lightning's automatic optimisation: each ``return`` of a ``training_step``."""
     cached = getattr(analysis, "_lightning_sites", None)
@@ -165,26 +189,6 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
         if isinstance(stmt, cst.ClassDef):
             classes[stmt.name.value] = stmt
 
-    def base_names(cls: cst.ClassDef) -> list:
-        out = []
-        for arg in cls.bases:
-            node = arg.value
-            if isinstance(node, cst.Attribute):
-                out.append(node.attr.value)
-            elif isinstance(node, cst.Name):
-                out.append(node.value)
-        return out
-
-    def is_lightning(cls: cst.ClassDef, seen=()) -> bool:
-        for name in base_names(cls):
-            if name in LIGHTNING_BASES:
-                return True
-            parent = classes.get(name)
-            if parent is not None and parent is not cls and name not in seen:
-                if is_lightning(parent, seen + (name,)):
-                    return True
-        return False
-
     def mentions_manual(cls: cst.ClassDef) -> bool:
         from torchlint.analysis.cstwalk import walk
 
@@ -192,7 +196,7 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
 
     sites = []
     for cls in classes.values():
-        if not is_lightning(cls) or mentions_manual(cls):
+        if not _is_lightning(cls, classes) or mentions_manual(cls):
             continue
         step = next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "training_step"),
                     None)

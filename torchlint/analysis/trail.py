@@ -10,6 +10,7 @@ the two states at the merge (interp/heap.py), as it joins local variables.
 from __future__ import annotations
 
 from itertools import count
+from weakref import ref
 
 
 ABSENT = object()  # an attribute the object did not have
@@ -66,17 +67,23 @@ OPEN: list = []  # the trails of the paths running now, innermost last
 
 
 class Attrs(dict):
-    """An object's attribute dict: stores record on the open trails what they replace (and what they store)."""
+    """An object's attribute dict: stores record on the open trails what they replace (and what they store).
+
+    It knows its object by a weak reference: a strong one would make every object a reference cycle, so that the
+    checked file's objects, and the tree their values point into, would wait for the garbage collector."""
 
     __slots__ = ("owner",)
 
     def __init__(self, owner, *args):
         super().__init__(*args)
-        self.owner = owner
+        self.owner = ref(owner)
 
     def _note(self, name, value):
+        owner = self.owner()
+        if owner is None:  # (the object is gone: no path can see what its attributes were)
+            return
         for trail in OPEN:  # every open path: an outer one (a loop) sees what an inner one (a branch) stored
-            trail.note(self.owner, name, self, value)
+            trail.note(owner, name, self, value)
 
     def __setitem__(self, name, value):
         if OPEN:

@@ -407,7 +407,7 @@ class ClassValue(Value):
 class Instance(Value):
     """One object of a class defined in this file.  Mutable; identity-compared."""
 
-    __slots__ = ("cls", "attrs", "generic", "serial", "sealed", "maybe")
+    __slots__ = ("cls", "attrs", "generic", "serial", "sealed", "maybe", "__weakref__")  # (its Attrs' owner is weak)
 
     def __init__(self, cls: ClassValue, generic: bool = False):
         self.cls = cls

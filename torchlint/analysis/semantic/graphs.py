@@ -47,27 +47,29 @@ def _autograd_grad_stmt(ctx, stmt):
     return None
 
 
+def _add_names(t, names: set) -> None:
+    """The names a target binds (``a``, ``a, (b, *c)``) into ``names``.  (Not a closure: one that calls itself is a
+    reference cycle, garbage for the collector.)"""
+    if isinstance(t, cst.Name):
+        names.add(t.value)
+    elif isinstance(t, (cst.Tuple, cst.List)):
+        for el in t.elements:
+            _add_names(el.value, names)
+    elif isinstance(t, cst.StarredElement):
+        _add_names(t.value, names)
+
+
 def _assigned_names(root) -> set:
     names: set = set()
-
-    def add(t):
-        if isinstance(t, cst.Name):
-            names.add(t.value)
-        elif isinstance(t, (cst.Tuple, cst.List)):
-            for el in t.elements:
-                add(el.value)
-        elif isinstance(t, cst.StarredElement):
-            add(t.value)
-
     for n in walk(root, prune=(cst.FunctionDef, cst.ClassDef)):
         if isinstance(n, cst.AssignTarget):
-            add(n.target)
+            _add_names(n.target, names)
         elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
-            add(n.target)
+            _add_names(n.target, names)
         elif isinstance(n, cst.For):
-            add(n.target)
+            _add_names(n.target, names)
         elif isinstance(n, cst.WithItem) and n.asname is not None:
-            add(n.asname.name)
+            _add_names(n.asname.name, names)
         elif isinstance(n, (cst.FunctionDef, cst.ClassDef)) and n is not root:
             names.add(n.name.value)
     return names
