@@ -102,6 +102,11 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
     from torchlint.analysis import cstwalk
 
     link = None
+    try:  # the engine closes a file's interpreters once its rules ran (Interpreter.close): so does this profile
+        from torchlint.analysis.interp.core import closing
+    except ImportError:  # an engine before that
+        closing = None
+    arena = None
     import inspect
 
     gathers = "parts" in inspect.signature(engine._precheck).parameters
@@ -120,6 +125,11 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
         if link is not None and hasattr(link, "release"):
             link.release()
         link = None
+        if arena is not None:
+            arena.__exit__(None, None, None)
+        arena = closing() if closing is not None else None
+        if arena is not None:
+            arena.__enter__()
         t = time.process_time()
         collector.before_file()
         cpu["gc between files"] += time.process_time() - t
@@ -222,6 +232,8 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
             sink(code, found)
         cpu["rules"] += time.process_time() - t6
         slow.append((time.process_time() - start, len(data), str(p)))
+    if arena is not None:
+        arena.__exit__(None, None, None)
     collector.done()
     return {
         "path": str(root), "select": codes, "imports_cpu": imports, "counts": dict(count),

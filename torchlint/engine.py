@@ -14,17 +14,26 @@ from torchlint.diagnostics import Diagnostic, Location, SourceError
 INTERNAL_ERROR_CODE = "TL999"
 
 
-def _recursion_limit(n: int):
-    class _Limit:
-        def __enter__(self):
-            self.old = sys.getrecursionlimit()
-            if self.old < n:
-                sys.setrecursionlimit(n)
+class _Limit:
+    """At least ``n`` frames of recursion inside, the old limit back on exit."""
 
-        def __exit__(self, *exc):
-            sys.setrecursionlimit(self.old)
+    __slots__ = ("n", "old")
 
-    return _Limit()
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self):
+        self.old = sys.getrecursionlimit()
+        if self.old < self.n:
+            sys.setrecursionlimit(self.n)
+
+    def __exit__(self, *exc):
+        sys.setrecursionlimit(self.old)
+
+
+def _recursion_limit(n: int) -> _Limit:
+    # (one class for every call: a class made per call is a cycle of its own, garbage for the collector)
+    return _Limit(n)
 
 
 MAX_SOURCE_CHARS = 5_000_000
@@ -222,8 +231,19 @@ def _lint(source: str, path: str, rules: list, gate: bool, deps: list | None = N
 
     with compiled_once():  # (the first time: the analysis' dataclasses, see torchlint/startup.py)
         import torchlint.analysis.interp  # noqa: F401  (analyse() imports it)
-        from torchlint.analysis.context import FileContext
-        from torchlint.analysis.project import analyse
+        import torchlint.analysis.context  # (_check imports them)
+        import torchlint.analysis.project
+    from torchlint.analysis.interp.core import closing
+
+    with closing():  # (the file's interpreters are closed once its rules ran: see Interpreter.close)
+        return _check(source, path, module, reduced, sites, rules, gate, deps, facts)
+
+
+def _check(source: str, path: str, module, reduced, sites, rules: list, gate: bool, deps, facts) -> list:
+    """:func:`_lint` after the parse: analyse ``module`` (alone, and with its project where it needs it) and run
+    ``rules`` on it."""
+    from torchlint.analysis.context import FileContext
+    from torchlint.analysis.project import analyse
 
     try:
         with _recursion_limit(10_000):

@@ -246,12 +246,14 @@ class _FileCollector:
     imported engine and the caches kept across files; the default pacing (a young collection every
     700 allocations, a full one whenever the heap has grown by a quarter) traverses all of them again
     and again: a third of the CPU time of a run over diffusers.  Instead, before each file, one
-    collection frees the cycles the last file left (so a file's garbage never outlives it), and what
-    still lives is frozen (:func:`gc.freeze`: never traversed again, still freed by reference
-    counting); within a file, collections are rarer (:data:`YOUNG`) and never full.  Frozen objects
-    that die later (an evicted cache entry) are found by a full collection once the frozen heap has
-    grown by a quarter.  Most of what is counted as growth is freed by reference counting before then
-    (the trees of the last files, a module the project pass read), so a full collection that finds
+    collection frees the cycles the last file left (so a file's garbage never outlives it; the engine
+    frees a file's tree, values and analysis by reference counting, analysis/interp/core.closing, so it
+    finds almost nothing and traverses little), and what still lives is frozen (:func:`gc.freeze`:
+    never traversed again, still freed by reference counting); within a file, collections are rarer
+    (:data:`YOUNG`) and never full.  Frozen objects that die later (an evicted cache entry) are found
+    by a full collection once the frozen heap has grown by a quarter.  Most of what is counted as
+    growth is freed by reference counting before then (a module the project pass read and later
+    dropped, cache entries), so a full collection that finds
     (almost) nothing doubles the growth the next one waits for, up to 4 times the frozen heap, and one
     that finds garbage puts it back.  The default pacing is back when the run ends (a process that
     checks files from its own code is left as it was)."""

@@ -129,7 +129,7 @@ class LoadedModule:
         self.link = link
         link.loading.append(self)
         try:
-            self.ip = Interpreter(cst.Module(body=[]), project=link)
+            self.ip = Interpreter(cst.Module(body=[]), project=link, lasting=True)
         finally:
             link.loading.pop()
         self.ip.silent += 1

@@ -1,6 +1,8 @@
 """The interpreter: shared state and the entry point; the concerns live in their own modules."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from typing import Optional
 import libcst as cst
 from torchlint.analysis.cstwalk import walk
@@ -31,11 +33,38 @@ class Unit:
         self.leans = leans  # the units (FunctionDef nodes; None: the module's code) whose call summaries it reused
 
 
+_OPEN = threading.local()  # .made: the interpreters made inside the innermost closing() of this thread, or None
+
+
+@contextmanager
+def closing():
+    """The interpreters made inside (but those made ``lasting``) are closed on the way out (:meth:`Interpreter.close`):
+    the engine checks a file inside one, so that the file's values, analysis and tree are freed by reference
+    counting as soon as it is done, not left for the garbage collector.  (Whoever keeps an analysis to use later, the
+    language server or ``explain``, makes its interpreter outside, and it is never closed.)"""
+    outer = getattr(_OPEN, "made", None)
+    made = _OPEN.made = []
+    try:
+        yield
+    finally:
+        _OPEN.made = outer
+        for ip in made:
+            ip.close()
+
+
 class Interpreter:
     """Runs one module with abstract values. It holds the shared state; each concern is a component:
-    ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``."""
+    ``stmts``, ``exprs``, ``calls``, ``objects`` and ``tensors``.
 
-    def __init__(self, module: cst.Module, project=None, keep_units: bool = False, reuse=None):
+    ``lasting``: the interpreter of a module kept for later files (analysis/lazymodule.py), never closed."""
+
+    def __init__(self, module: cst.Module, project=None, keep_units: bool = False, reuse=None, lasting: bool = False):
+        made = None if lasting else getattr(_OPEN, "made", None)
+        # the frames and the objects it makes, when it is closed (see close); None when it never is
+        self.frames: Optional[list] = None if made is None else []
+        self.instances: Optional[list] = None if made is None else []
+        if made is not None:
+            made.append(self)
         self.module = module
         self.project = project  # the file's link to its project's other modules (analysis/project.py), or None
         # With keep_units, what the analysis of each function on its own recorded: FunctionDef/Lambda node -> Unit.
@@ -78,7 +107,7 @@ class Interpreter:
         self.params_frozen = False  # code turned requires_grad off on a leaf or a module (interp/params.py)
         self.params_thawed = False  # a parameter was set to require grad again (interp/params.py)
         self.file_thaws: Optional[bool] = None  # does the file turn requires_grad on anywhere (params.py)
-        self.module_frame = Frame()
+        self.module_frame = self.new_frame(None, "module")
         self.budget_spent = False
         self.stmts = Statements(self)
         self.flow = ControlFlow(self)
@@ -95,6 +124,35 @@ class Interpreter:
             self.flow._made = reuse.flow._made  # (loop bodies' nodes: facts of the tree alone)
         if project is not None:
             project.attach(self)
+
+    def new_frame(self, parent: Optional[Frame], kind: str, cls=None) -> Frame:
+        frame = Frame(parent, kind, cls)
+        if self.frames is not None:
+            self.frames.append(frame)
+        return frame
+
+    def new_instance(self, cls: ClassValue, generic: bool = False) -> Instance:
+        inst = Instance(cls, generic)
+        if self.instances is not None:
+            self.instances.append(inst)
+        return inst
+
+    def close(self) -> None:
+        """The file is done (its rules ran, its findings are plain data): break the reference cycles of what this
+        interpreter made, so that reference counting frees it, its values and the tree they point into.  A function's
+        value points at the frame it was defined in, and that frame's variables hold the function (a class, an
+        object's method, a closure likewise); objects point at each other (``self.parent``, ``parent.children``);
+        every component points back at the interpreter.  Emptying the frames and the objects it made and forgetting
+        its state breaks them all.  Nothing may use the interpreter, nor the values of its analysis that read frames
+        or attributes, afterwards."""
+        for frame in self.frames or ():
+            frame.vars = {}
+        for inst in self.instances or ():
+            inst.attrs = {}
+        for part in (self.stmts, self.flow, self.exprs, self.calls, self.objects, self.tensors, self.data,
+                     self.iterators, self.heap):
+            vars(part).clear()
+        self.__dict__.clear()
 
     def run(self) -> Analysis:
         frame = self.module_frame
@@ -219,7 +277,7 @@ class Interpreter:
     def generic_instance(self, cls: ClassValue) -> Value:
         inst = self.generic_instances.get(cls.node)
         if inst is None:
-            inst = Instance(cls, generic=True)
+            inst = self.new_instance(cls, generic=True)
             self.generic_instances[cls.node] = inst
             init = self.objects.class_attr(cls, "__init__")
             if isinstance(init, Function):

@@ -85,11 +85,11 @@ class DataPipelines:
         if kind == "argparse.Namespace":  # argparse.Namespace(lr=0.1, ...): an options object built by hand
             if args:
                 return UNKNOWN
-            ns = Instance(NAMESPACE)
+            ns = self.ip.new_instance(NAMESPACE)
             for k, v in kwargs.items():
                 ns.attrs[k] = v
             return ns
-        parser = Instance(PARSER)
+        parser = self.ip.new_instance(PARSER)
         parser.attrs["__options__"] = []
         return parser
 
@@ -179,7 +179,7 @@ class DataPipelines:
         return UNKNOWN
 
     def parse(self, options: list, argv: Value) -> Value:
-        ns = Instance(NAMESPACE)
+        ns = self.ip.new_instance(NAMESPACE)
         literal = None
         if isinstance(argv, Seq) and argv.items is not None and all(
                 isinstance(a, Const) and isinstance(a.value, str) for a in argv.items):

@@ -321,7 +321,7 @@ class Expressions:
         return index
 
     def _comprehension(self, node, frame: Frame, kind: str) -> Value:
-        f = Frame(frame, kind="comp")
+        f = self.ip.new_frame(frame, "comp")
         values = self._comp_values(node.for_in, f, node.elt if kind != "dict" else (node.key, node.value))
         if kind == "dict":
             # {name: nn.Linear(8, 1) for name in tasks} over a known list of names: a dict of known keys
@@ -352,7 +352,7 @@ class Expressions:
             known = False
         out = []
         for e in elements:
-            sub = Frame(frame, kind="comp")
+            sub = self.ip.new_frame(frame, "comp")
             self.ip.stmts.assign(comp_for.target, e, sub)
             truths = []
             for cond in comp_for.ifs:

@@ -109,7 +109,7 @@ class UserIterators:
         nxt = self._method(inst, "__next__")
         if it_fn is None or nxt is None or self.ip.probe is not None:
             return False
-        copy = Instance(inst.cls)
+        copy = self.ip.new_instance(inst.cls)
         copy.attrs.update(inst.attrs)
         probe = Probe(copy, _top_level_stores(it_fn) | _top_level_stores(nxt))
         self.ip.probe = probe

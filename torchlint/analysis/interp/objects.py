@@ -44,7 +44,7 @@ class UserCode:
         self.ip = ip
 
     def instantiate(self, cls: ClassValue, args, kwargs) -> Value:
-        inst = Instance(cls)
+        inst = self.ip.new_instance(cls)
         init = self.class_attr(cls, "__init__")
         if init is None:
             fields = self.dataclass_fields(cls)
@@ -189,7 +189,7 @@ class UserCode:
                 if self.ip.units is not None:
                     self.ip.memo_used(key)
                 return rebase_graphs(value, first_context, context)
-        frame = Frame(fn.frame, kind="function")
+        frame = self.ip.new_frame(fn.frame, "function")
         made = sealed.MADE[0]
         if not self.bind_params(fn, args, kwargs, frame, defaults=not generic):
             return UNKNOWN

@@ -183,7 +183,7 @@ class Statements:
     def stmt_ClassDef(self, stmt: cst.ClassDef, frame: Frame) -> bool:
         bases = tuple(self.ip.exprs.eval(b.value, frame) for b in stmt.bases)
         cls = ClassValue(stmt, frame, stmt.name.value, bases)
-        body_frame = Frame(frame, kind="class", cls=cls)
+        body_frame = self.ip.new_frame(frame, "class", cls)
         self.exec_block(stmt.body, body_frame)
         self.ip.class_ns[stmt] = body_frame.vars
         frame.vars[stmt.name.value] = cls
