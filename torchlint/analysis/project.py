@@ -408,7 +408,8 @@ def analyse(module, path: Optional[str], sites=None):
     instead, since a run cut short may stop at another place."""
     from torchlint.analysis.interp import Interpreter
 
-    link = link_for(path)
+    # (a file without a backward site never needs the project: no link, and no units kept for a second run)
+    link = link_for(path) if sites is None or sites.backward_calls or sites.training_steps else None
     first = Interpreter(module, keep_units=link is not None)
     return with_project(module, path, link, first, first.run(), sites)
 
