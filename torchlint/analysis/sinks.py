@@ -196,11 +196,11 @@ def lightning_sites(module: cst.Module, analysis) -> list[BackwardSite]:
 
     sites = []
     for cls in classes.values():
-        if not _is_lightning(cls, classes) or mentions_manual(cls):
+        if not _is_lightning(cls, classes):
             continue
         step = next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "training_step"),
                     None)
-        if step is None:
+        if step is None or mentions_manual(cls):  # (the walk of the class last: most have no training_step)
             continue
         for ret in _returns(step):
             values = analysis.returns.get(ret)
