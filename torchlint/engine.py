@@ -197,8 +197,8 @@ def drop_handled(rule, ctx, found: list) -> list:
 
 def parse_reduced(source: str, path: str, tree, rules: list, sites=None, parts: list | None = None):
     """(LibCST module, :class:`torchlint.analysis.partial.Reduced` or None): the file parsed without the top-level
-    functions and classes that nothing ``rules`` ask about reaches (their lines are empty, every other node keeps
-    its position); the whole file when ``tree`` is None or nothing is left out.  ``parts``: what the site
+    functions and classes, and the methods of kept classes, that nothing ``rules`` ask about reaches (their lines
+    are empty but for a method's stand-in, every other node keeps its position); the whole file when ``tree`` is None or nothing is left out.  ``parts``: what the site
     summary's walk gathered for it (see :func:`_precheck`)."""
     from torchlint.analysis.partial import reduce
 
@@ -245,6 +245,9 @@ def _check(source: str, path: str, module, reduced, sites, rules: list, gate: bo
     from torchlint.analysis.context import FileContext
     from torchlint.analysis.project import analyse
 
+    from torchlint.analysis import cstwalk
+    from torchlint.diagnostics import WholeFileNeeded
+
     try:
         with _recursion_limit(10_000):
             # the file alone; again with the project's other modules, read lazily from disk, when a backward
@@ -252,7 +255,11 @@ def _check(source: str, path: str, module, reduced, sites, rules: list, gate: bo
             analysis, project = analyse(module, path, sites)
     except RecursionError:
         raise SourceError(path, "the file is too deeply nested to analyse") from None
-    from torchlint.analysis import cstwalk
+    except WholeFileNeeded:  # a method left out of a kept class was looked up (analysis/partial_methods.py)
+        cstwalk.forget()
+        if reduced is None:  # (the file's own code looked up a class attribute of that name)
+            raise SourceError(path, "the file uses __torchlint_blanked__, a name torchlint reserves") from None
+        return _lint(source, path, rules, gate, deps, facts, whole=True)
 
     try:
         if reduced is not None:
@@ -264,7 +271,6 @@ def _check(source: str, path: str, module, reduced, sites, rules: list, gate: bo
             facts["truncated"] = bool(analysis.truncated)
         ctx = FileContext(source, path, module, analysis)
         found: list[Diagnostic] = []
-        from torchlint.diagnostics import WholeFileNeeded
 
         for rule in rules:
             try:

@@ -9,6 +9,8 @@ interpreter can ask it without an import cycle.
 """
 from __future__ import annotations
 
+from torchlint.analysis.values import UnknownValue
+
 PENDING: dict = {}  # FunctionDef node whose body is that string -> (its segment, the lines of the whole def)
 
 
@@ -33,3 +35,10 @@ def full_def(fn) -> bool:
     object.__setattr__(fn, "body", real.body)  # (the node is this module's own; its other fields are the same)
     seg.positions = None  # (positions are found again with the body in place: see LoadedModule.line_of)
     return True
+
+
+# A method the partial parse left out (analysis/partial_methods.py) stands in its class's body as ``name =
+# __torchlint_blanked__``: the interpreter gives that name this value, and looking it up in a class namespace
+# asks for the whole file (interp/objects.py).
+BLANKED_NAME = "__torchlint_blanked__"
+BLANKED = UnknownValue()

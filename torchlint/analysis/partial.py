@@ -19,7 +19,8 @@ names it mentions.  :func:`reduce` keeps
   (:func:`torchlint.analysis.sites.has_site` on the group's code, with the file's aliases);
 
 and replaces the lines of the others by empty lines (each keeps its own line break), so that every kept
-node has its line and column in the file.  A dropped statement is code the interpreter would only analyse
+node has its line and column in the file.  Inside the kept classes, the methods that nothing kept reaches are
+left out too, with a one-line stand-in each (:mod:`torchlint.analysis.partial_methods`).  A dropped statement is code the interpreter would only analyse
 on its own, with unknown arguments: nothing kept calls it, it calls nothing kept, it reads no module state
 but imports, and it holds no site and no word that a file-level fact looks for (grad mode set by a
 statement, frozen parameters and "turns requires_grad on", the Lightning sites and the project pass's
@@ -36,10 +37,11 @@ Only the check path (``engine.lint_source``) parses less; ``engine.parse`` (the 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from torchlint.analysis.lazymodule import _bound_names, _split_lines
+from torchlint.analysis.partial_methods import blank_methods
 from torchlint.analysis.sites import STATEMENT_KINDS
 from torchlint.syntax.astwalk import collect
 
@@ -72,11 +74,14 @@ class Reduced:
     # Whole-file facts the dropped code may change, that hold on the reduced file only when true (see
     # :class:`torchlint.diagnostics.WholeFileNeeded`): "aliasing"
     lenient: frozenset = frozenset()
+    # [(first line, last line)] of each method left out of a kept class (its first line holds a stand-in: see
+    # :mod:`torchlint.analysis.partial_methods`)
+    blanked: list = field(default_factory=list)
 
 
 class _Stmt:
     __slots__ = ("node", "start", "end", "candidate", "binds", "names", "stores", "idents", "stored_attrs",
-                 "marked", "import_only", "imports", "defnames", "zeroish")
+                 "marked", "import_only", "imports", "defnames", "zeroish", "refs")
 
     def __init__(self, node):
         self.node = node
@@ -94,6 +99,7 @@ class _Stmt:
         self.imports: set = set()  # (project key, the import's alias facts) of the imports inside a def/class
         self.defnames: set = set()  # the functions and methods it defines
         self.zeroish = False  # it may clear gradients (see _ZEROING_PARTS)
+        self.refs: set = set()  # its idents but the names of the functions and classes it defines (unless used)
 
     def indents(self, lines: list) -> bool:
         """Does the statement certainly hold an indented block (an INDENT token: a statement of its body that
@@ -132,6 +138,7 @@ class _Scan:
         self.top_imports: set = set()  # _import_facts of the module's own imports
         if parts is None or len(parts) != len(self.stmts):
             parts = [collect(st.node, STATEMENT_KINDS)[0] for st in self.stmts]
+        self.found = parts  # each top-level statement's nodes by kind (partial_methods splits a class's by method)
         for st, found in zip(self.stmts, parts):
             self._walk(st, found)
 
@@ -182,6 +189,8 @@ class _Scan:
                     idents.update(a.name.split("."))
                     if a.asname:
                         idents.add(a.asname)
+        idents |= names
+        st.refs = set(idents)
         for kind in _DEFS:
             for n in found[kind]:
                 idents.add(n.name)
@@ -250,13 +259,9 @@ def reduce(source: str, tree: ast.Module, rules, sites, parts: Optional[list] = 
                                                                  or not st.stored_attrs.isdisjoint(scan.optimizers))))
         seen_indent = seen_indent or st.indents(lines)
         keep.append(k)
-    if all(keep):
-        return None
-    while True:
+    while not all(keep):
         _close(scan, keep, aliasing, training)
         left = [i for i, k in enumerate(keep) if not k]
-        if not left:
-            return None
         # a group of dropped statements that mention each other is analysed together: it must hold no site
         held = False
         for group in _groups(scan, left):
@@ -266,6 +271,10 @@ def reduce(source: str, tree: ast.Module, rules, sites, parts: Optional[list] = 
                 held = True
         if not held:
             break
+    # the methods of the kept classes that nothing kept reaches (analysis/partial_methods.py)
+    methods = blank_methods(scan, keep, lines, source, rules, sites, hot, names, training, _Stmt, _holds_site)
+    if all(keep) and not methods:
+        return None
     blank = [False] * (len(lines) + 2)
     for st, k in zip(scan.stmts, keep):
         if not k:
@@ -274,18 +283,26 @@ def reduce(source: str, tree: ast.Module, rules, sites, parts: Optional[list] = 
     for st, k in zip(scan.stmts, keep):
         if k and any(blank[line] for line in range(st.start, st.end + 1)):
             return None  # a kept statement shares a line with a dropped one (no real code does)
+    stand_in = {}
+    for start, end, text in methods:
+        stand_in[start] = text
+        for line in range(start, end + 1):
+            blank[line] = True
     out, kept_chars = [], 0
     for i, line in enumerate(lines, 1):
         if blank[i]:
             body = line.rstrip("\r\n")
-            out.append(line[len(body):])
+            text = stand_in.get(i, "")
+            out.append(text + line[len(body):])
+            kept_chars += len(text)
         else:
             out.append(line)
             kept_chars += len(line)
     if kept_chars > (1 - MIN_SAVED) * len(source):
         return None  # not worth it: a reduced file whose analysis runs out of budget is analysed twice
     dropped = [(st.start, st.end) for st, k in zip(scan.stmts, keep) if not k]
-    return Reduced("".join(out), kept_chars, dropped, frozenset({"aliasing"} if aliasing else ()))
+    return Reduced("".join(out), kept_chars, dropped, frozenset({"aliasing"} if aliasing else ()),
+                   [(start, end) for start, end, _ in methods])
 
 
 def _close(scan: _Scan, keep: list, aliasing: bool, training: bool) -> None:

@@ -28,6 +28,7 @@ from torchlint.analysis.values import (
 from torchlint.analysis.interp.state import BINOPS, COMPARE_OPS, PY_BINOPS as PY_ARITHMETIC, CallEvent, Frame, UNROLL_LIMIT, \
     fold_constants
 from torchlint.analysis.interp import arrays, params, sealed, typeof
+from torchlint.analysis.deferred import BLANKED, BLANKED_NAME
 from torchlint.analysis.interp.helpers import NO_KEY, UNROLL_BUILD, _after_inplace, _compare, _gather, _kind, _truth, dict_key
 
 
@@ -62,6 +63,8 @@ class Expressions:
             return Const({"True": True, "False": False, "None": None}[node.value])
         if hasattr(builtins, node.value):
             return ModuleRef("builtins." + node.value)
+        if node.value == BLANKED_NAME:  # a method the partial parse left out (analysis/partial_methods.py)
+            return BLANKED
         return UNKNOWN
 
     def ex_Integer(self, node, frame):

@@ -30,7 +30,7 @@ from torchlint.analysis.interp.data import PARSER as ARGUMENT_PARSER, is_stand_i
 from torchlint.analysis.interp.state import Frame, MAX_DEPTH, MODULE_SELF_METHODS, WHOLE_REDUCTIONS
 from torchlint.analysis.interp.helpers import _grad_mode_of, _grad_off_label, _is_plain_base, _is_property, _is_static, rebase_graphs
 from torchlint.analysis.interp.helpers import _is_classmethod, grad_state, join_grad_states, set_grad_state
-from torchlint.analysis.deferred import PENDING, full_def
+from torchlint.analysis.deferred import BLANKED, PENDING, full_def
 
 
 # What a subclass of a torch class may define and still build and call as that class.
@@ -145,7 +145,7 @@ class UserCode:
         for c in cls.mro():
             ns = self.ip.class_ns.get(c.node)
             if ns is not None and name in ns:
-                return ns[name]
+                return _unless_blanked(ns[name])
         # an unknown base class may define it
         if any(not isinstance(b, ClassValue) for c in cls.mro() for b in c.bases if not _is_plain_base(b)):
             return UNKNOWN
@@ -333,7 +333,7 @@ class UserCode:
         for c in order[order.index(sup.cls) + 1:]:
             ns = self.ip.class_ns.get(c.node)
             if ns is not None and name in ns:
-                attr = ns[name]
+                attr = _unless_blanked(ns[name])
                 if isinstance(attr, Function) and isinstance(attr.node, cst.FunctionDef) and _is_static(attr.node):
                     return attr
                 return UserBound(attr, obj) if isinstance(attr, Function) else attr
@@ -426,3 +426,13 @@ class UserCode:
 def _callee_name(call: cst.Call) -> str:
     f = call.func
     return f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
+
+
+def _unless_blanked(attr: Value) -> Value:
+    """A class attribute, unless it is a method the partial parse left out (analysis/partial_methods.py): what
+    it does is then known only to the whole file."""
+    if attr is BLANKED:
+        from torchlint.diagnostics import WholeFileNeeded
+
+        raise WholeFileNeeded()
+    return attr
