@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Does the partial parse change anything?  The findings (with messages and fix edits) of every Python file,
 checked as the engine checks it (LibCST parses the reduced file: analysis/partial.py and partial_methods.py),
-against the same file parsed and analysed whole.
+against the same file parsed and analysed whole; and the verdicts of its backward sites (what the project pass
+and the known share read), which real code has many more of than findings.
 
     python benchmarks/partial_check.py [--jobs N] [--min-saved X] PATH [PATH ...]
 
@@ -9,7 +10,8 @@ Each file that passes the default rules' prefilter is linted twice in a worker p
 the project pass reads the project's other modules as it does in a run).  The script prints, per PATH, how
 many files were checked, reduced (top-level statements left out, methods left out), analysed whole after all
 (a left-out method was looked up), and every file whose findings differ; it exits 1 if there is one.
-``--min-saved`` sets :data:`torchlint.analysis.partial.MIN_SAVED` (0 reduces every file that can be).
+``--min-saved`` sets :data:`torchlint.analysis.partial.MIN_SAVED` (0 reduces every file that can be), and then
+leaves out methods however few their lines (:data:`torchlint.analysis.partial_methods.MIN_LINES` 0).
 """
 from __future__ import annotations
 
@@ -26,14 +28,42 @@ SKIP_DIRS = {".torchlint_cache", ".git", "__pycache__", ".ruff_cache"}
 
 
 def _setup(min_saved):
-    from torchlint.analysis import partial
+    from torchlint.analysis import partial, partial_methods
 
     if min_saved is not None:
         partial.MIN_SAVED = min_saved
+        partial_methods.MIN_LINES = 0
 
 
 def _seen(found) -> list:
     return [(d.location, d.end_location, d.code, d.message, d.fix) for d in found]
+
+
+def _verdicts(source: str, path: str, sites, reduced: bool):
+    """The verdict of every backward site of ``source`` (analysis/project.py's site_verdicts, which the project pass
+    and the known share read) by position; None when the engine would analyse the whole file instead."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from torchlint import engine
+    from torchlint.analysis import cstwalk
+    from torchlint.analysis.project import analyse, site_verdicts
+    from torchlint.diagnostics import WholeFileNeeded
+
+    module = engine._parse_cst(source, path)
+    try:
+        analysis, link = analyse(module, path, sites)
+    except WholeFileNeeded:
+        return None
+    try:
+        if reduced and analysis.budget_spent:
+            return None
+        verdicts = site_verdicts(module, analysis, sites)
+        where = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return sorted((where[n].start.line, where[n].start.column, v) for n, v in verdicts.items())
+    finally:
+        cstwalk.forget()
+        if link is not None:
+            link.release()
 
 
 def check(path: str) -> tuple:
@@ -79,10 +109,14 @@ def check(path: str) -> tuple:
         want = _seen(run_deep(real, src, path, rules, True, None, {}, True))
     except SourceError as e:
         want = f"SourceError {e}"
-    differs = got != want
+    from torchlint.syntax.guards import run_deep as deep
+
+    whole_verdicts = deep(_verdicts, src, path, sites, False)
+    verdicts = deep(_verdicts, red.source, path, sites, True)
+    differs = got != want or (verdicts is not None and verdicts != whole_verdicts)
     detail = ""
     if differs:
-        detail = f"reduced: {got}\n      whole:   {want}"
+        detail = f"reduced: {got} {verdicts}\n      whole:   {want} {whole_verdicts}"
     return path, bool(red.dropped), bool(red.blanked), any(whole_again[1:]), differs, detail
 
 

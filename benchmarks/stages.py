@@ -40,6 +40,10 @@ STAGES = ("read + prefilter", "decode", "ast parse", "site gate", "libcst parse"
           "rules", "gc between files")
 
 
+class _Whole(Exception):
+    """A reduced file's analysis went past the budget: the engine analyses the whole file."""
+
+
 def python_files(root: Path) -> list:
     if root.is_file():
         return [root]
@@ -181,15 +185,22 @@ def profile(root: Path, select=None, ungated: bool = False, top: int = 5, listin
             t4 = time.process_time()
             link = link_for(str(p))
             t4b = time.process_time()  # (finding the project's roots: part of the project pass)
-            first = Interpreter(module, keep_units=link is not None)
-            analysis = first.run()
-            if reduced is not None and getattr(analysis, "budget_spent", False):  # the engine's fallback
-                module, reduced = engine._parse_cst(src, str(p)), None
-                first = Interpreter(module, keep_units=link is not None)
-                analysis = first.run()
-            t5 = time.process_time()
-            # the engine's second pass, with the project's other modules, where a backward site is unknown alone
-            analysis, used = with_project(module, str(p), link, first, analysis)
+            while True:
+                try:
+                    first = Interpreter(module, keep_units=link is not None)
+                    analysis = first.run()
+                    if reduced is not None and getattr(analysis, "budget_spent", False):
+                        raise _Whole()
+                    t5 = time.process_time()
+                    # the engine's second pass, with the project's other modules, where a backward site is unknown
+                    # alone
+                    analysis, used = with_project(module, str(p), link, first, analysis)
+                    break
+                except BaseException as e:  # the engine's fallbacks: out of budget, a left-out method looked up
+                    if reduced is None or not (isinstance(e, _Whole) or type(e).__name__ == "WholeFileNeeded"):
+                        raise
+                    module, reduced = engine._parse_cst(src, str(p)), None
+                    link = link_for(str(p))
             if used is not None:
                 count["project pass"] += 1
             t5b = time.process_time()

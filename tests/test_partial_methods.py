@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from torchlint import engine, registry
-from torchlint.analysis import partial
+from torchlint.analysis import partial, partial_methods
 from torchlint.analysis.deferred import BLANKED_NAME
 from torchlint.analysis.sites import has_site, summarize
 from torchlint.syntax.guards import run_deep
@@ -47,6 +47,7 @@ TRAIN = textwrap.dedent('''\
 @pytest.fixture(autouse=True)
 def _reduce_small_files(monkeypatch):
     monkeypatch.setattr(partial, "MIN_SAVED", 0)
+    monkeypatch.setattr(partial_methods, "MIN_LINES", 0)
 
 
 def _reduce(src):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from torchlint.analysis.lazymodule import _bound_names, _split_lines
-from torchlint.analysis.partial_methods import blank_methods
+from torchlint.analysis.partial_methods import blank_methods, groups
 from torchlint.analysis.sites import STATEMENT_KINDS
 from torchlint.syntax.astwalk import collect
 
@@ -81,7 +81,7 @@ class Reduced:
 
 class _Stmt:
     __slots__ = ("node", "start", "end", "candidate", "binds", "names", "stores", "idents", "stored_attrs",
-                 "marked", "import_only", "imports", "defnames", "zeroish", "refs")
+                 "marked", "import_only", "imports", "defnames", "zeroish", "defined")
 
     def __init__(self, node):
         self.node = node
@@ -99,7 +99,7 @@ class _Stmt:
         self.imports: set = set()  # (project key, the import's alias facts) of the imports inside a def/class
         self.defnames: set = set()  # the functions and methods it defines
         self.zeroish = False  # it may clear gradients (see _ZEROING_PARTS)
-        self.refs: set = set()  # its idents but the names of the functions and classes it defines (unless used)
+        self.defined: set = set()  # the names of functions and classes it defines and mentions nowhere else
 
     def indents(self, lines: list) -> bool:
         """Does the statement certainly hold an indented block (an INDENT token: a statement of its body that
@@ -190,12 +190,15 @@ class _Scan:
                     if a.asname:
                         idents.add(a.asname)
         idents |= names
-        st.refs = set(idents)
-        for kind in _DEFS:
+        defined = st.defined
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             for n in found[kind]:
-                idents.add(n.name)
-                st.defnames.add(n.name)
-        idents.update(n.name for n in found[ast.ClassDef])
+                name = n.name
+                if name not in idents:
+                    defined.add(name)
+                if kind is not ast.ClassDef:
+                    st.defnames.add(name)
+        idents |= defined
         for kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping):
             for n in found[kind]:
                 name = n.rest if kind is ast.MatchMapping else n.name
@@ -341,23 +344,4 @@ def _close(scan: _Scan, keep: list, aliasing: bool, training: bool) -> None:
 
 def _groups(scan: _Scan, left: list) -> list:
     """The dropped statements in groups that mention each other's names."""
-    parent = {i: i for i in left}
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_name: dict = {}
-    for i in left:
-        for name in scan.stmts[i].binds:
-            by_name.setdefault(name, []).append(i)
-    for i in left:
-        for name in scan.stmts[i].names:
-            for j in by_name.get(name, ()):
-                parent[find(i)] = find(j)
-    out: dict = {}
-    for i in left:
-        out.setdefault(find(i), []).append(i)
-    return list(out.values())
+    return groups(left, lambda i: scan.stmts[i].binds, lambda i: scan.stmts[i].names)

@@ -51,6 +51,8 @@ REFLECTIVE = frozenset({"type", "__class__", "__self__", "__func__", "__get__", 
 _BY_NAME = frozenset({"getattr", "hasattr"})
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# The fewest lines of a class's methods that may be left out worth splitting the class for
+MIN_LINES = 20
 
 
 def _special(name: str) -> bool:
@@ -64,10 +66,11 @@ def _static(fn) -> bool:
 class _Class:
     """A kept top-level class: its methods that may be left out, and the rest of it (``rest``)."""
 
-    __slots__ = ("first", "found", "index", "methods", "node", "rest")
+    __slots__ = ("first", "found", "index", "methods", "node", "rest", "rest_binds")
 
-    def __init__(self, index, node, methods, found, rest, first):
+    def __init__(self, index, node, methods, found, rest, rest_binds, first):
         self.index, self.node, self.methods, self.found, self.rest = index, node, methods, found, rest
+        self.rest_binds = rest_binds  # the names the class body binds but by its methods that may be left out
         self.first = first  # the method whose analysis builds the generic self, if it may be left out
 
 
@@ -91,18 +94,32 @@ def _classes(scan, keep: list, make_stmt) -> list:
         for n in found[ast.ClassDef]:
             names[n.name] = names.get(n.name, 0) + 1
     out = []
+    kept = [st for st, k in zip(scan.stmts, keep) if k]
     for i, (st, k) in enumerate(zip(scan.stmts, keep)):
         node = st.node
         if not k or type(node) is not ast.ClassDef or st.marked or names.get(node.name) != 1:
             continue
         bound: dict = {}
-        for b in node.body:
-            for name in _bound_names(b):
+        binds = [_bound_names(b) for b in node.body]
+        for names_of in binds:
+            for name in names_of:
                 bound[name] = bound.get(name, 0) + 1
         methods = [b for b in node.body if type(b) in _DEFS and not b.decorator_list and not _special(b.name)
                    and bound.get(b.name) == 1]
-        if not methods:
+        # (one that another kept statement names stays: found before the class is split, which costs more)
+        methods = [b for b in methods if not any(b.name in o.idents and b.name not in o.defined
+                                                  for o in kept if o is not st)]
+        if methods:  # (and one the rest of the class names as an attribute, self.m, stays)
+            ranges = {b.name: (b.lineno, b.end_lineno or b.lineno) for b in methods}
+            named = set()
+            for n in scan.found[i][ast.Attribute]:
+                r = ranges.get(n.attr)
+                if r is not None and not any(a <= n.lineno <= z for a, z in ranges.values()):
+                    named.add(n.attr)
+            methods = [b for b in methods if b.name not in named]
+        if sum((b.end_lineno or b.lineno) - b.lineno + 1 for b in methods) < MIN_LINES:
             continue
+        rest_binds = set().union(*(names_of for b, names_of in zip(node.body, binds) if b not in methods))
         ranges = [(m.lineno, m.end_lineno or m.lineno) for m in methods]
         parts = _buckets(scan.found[i], ranges)
         rest = make_stmt(node)
@@ -113,7 +130,7 @@ def _classes(scan, keep: list, make_stmt) -> list:
             scan._walk(ms, found)
             members.append(ms)
         first = next((b for b in node.body if type(b) in _DEFS and not _static(b)), None)
-        out.append(_Class(i, node, members, parts[1:], rest, first))
+        out.append(_Class(i, node, members, parts[1:], rest, rest_binds, first))
     return out
 
 
@@ -154,7 +171,7 @@ def blank_methods(scan, keep: list, lines: list, source: str, rules, sites, hot:
         if not blanked:
             break
         held = False
-        for group in _groups(blanked):
+        for group in groups(sorted(blanked, key=lambda m: m.start), lambda m: (m.node.name,), lambda m: m.idents):
             if holds_site(group, rules, sites):
                 blanked.difference_update(group)
                 held = True
@@ -195,19 +212,33 @@ def _computed_lookup(found: dict) -> bool:
 def _close(scan, keep: list, classes: list, by_index: dict, blanked: set) -> None:
     """Keep, to a fixed point, every method of ``blanked`` that kept code names, that names a member of kept
     code, or that builds its class's generic ``self`` while a later method of the class is kept."""
-    while True:
-        idents, members = set(), set()
-        for i, (st, k) in enumerate(zip(scan.stmts, keep)):
-            if not k:
-                continue
-            c = by_index.get(i)
-            parts = [st] if c is None else [c.rest] + [m for m in c.methods if m not in blanked]
-            for p in parts:
-                idents |= p.refs
-                members |= p.defnames
-                members |= p.stored_attrs
+    fixed = []  # the kept code that stays whatever methods are left out
+    members: set = set()
+    for i, (st, k) in enumerate(zip(scan.stmts, keep)):
+        if not k:
+            continue
+        c = by_index.get(i)
+        if c is None:
+            fixed.append(st)
             if type(st.node) is ast.ClassDef:
-                members |= _class_binds(st.node, c, blanked)
+                for b in st.node.body:
+                    members |= _bound_names(b)
+        else:
+            fixed.append(c.rest)
+            members |= c.rest_binds
+    idents: set = set()
+    for p in fixed:
+        idents |= p.idents
+        members |= p.defnames
+        members |= p.stored_attrs
+    own = {m: m.idents - m.defined for c in classes for m in c.methods if m in blanked}
+    while True:
+        kept = [m for c in classes for m in c.methods if m not in blanked]
+        now_idents, now_members = set(idents), set(members)
+        for m in kept:
+            now_idents |= m.idents
+            now_members |= m.defnames
+            now_members |= m.stored_attrs
         changed = False
         for c in classes:
             kept_method = any(m not in blanked for m in c.methods) or len(c.methods) < sum(
@@ -215,28 +246,18 @@ def _close(scan, keep: list, classes: list, by_index: dict, blanked: set) -> Non
             for m in c.methods:
                 if m not in blanked:
                     continue
-                if m.node.name in idents or not m.refs.isdisjoint(members) \
-                        or (m.node is c.first and kept_method):
+                name = m.node.name
+                if (name in now_idents and any(name in p.idents and name not in p.defined for p in fixed + kept)) \
+                        or not own[m].isdisjoint(now_members) or (m.node is c.first and kept_method):
                     blanked.discard(m)
                     changed = True
         if not changed:
             return
 
 
-def _class_binds(node, c, blanked: set) -> set:
-    """The names the kept statements of a class's body bind (its attributes and nested classes, its kept
-    methods)."""
-    gone = {m.node for m in c.methods if m in blanked} if c is not None else ()
-    out = set()
-    for b in node.body:
-        if b not in gone:
-            out |= _bound_names(b)
-    return out
-
-
-def _groups(blanked: set) -> list:
-    """The methods left out, in groups that name each other."""
-    items = sorted(blanked, key=lambda m: m.start)
+def groups(items: list, binds, mentions) -> list:
+    """``items`` in groups (lists, in order) that mention each other: ``binds(item)`` are the names an item binds,
+    ``mentions(item)`` those it mentions."""
     parent = list(range(len(items)))
 
     def find(i):
@@ -246,13 +267,14 @@ def _groups(blanked: set) -> list:
         return i
 
     by_name: dict = {}
-    for i, m in enumerate(items):
-        by_name.setdefault(m.node.name, []).append(i)
-    for i, m in enumerate(items):
-        for name in m.idents:
+    for i, item in enumerate(items):
+        for name in binds(item):
+            by_name.setdefault(name, []).append(i)
+    for i, item in enumerate(items):
+        for name in mentions(item):
             for j in by_name.get(name, ()):
                 parent[find(i)] = find(j)
     out: dict = {}
-    for i, m in enumerate(items):
-        out.setdefault(find(i), []).append(m)
+    for i, item in enumerate(items):
+        out.setdefault(find(i), []).append(item)
     return list(out.values())
