@@ -466,9 +466,9 @@ def site_verdicts(module, analysis, sites=None) -> dict:
     else:
         # the backward calls the analysis evaluated without making them sites (optimizer.backward(loss)), with
         # those it did: when they are as many as the summary counts, they are all of the file's
-        seen = {id(s.call) for s in reached if is_site(s.call)}
-        evaluated = [node for node in analysis.calls if id(node) not in seen and is_site(node)]
-        if len(seen) + len(evaluated) != sites.backward_calls:
+        made = {id(s.call) for s in reached if is_site(s.call)}
+        evaluated = [node for node in analysis.calls if id(node) not in made and is_site(node)]
+        if len(made) + len(evaluated) != sites.backward_calls:
             evaluated = [node for node in walk(module) if is_site(node)]
         out.update((node, "unknown") for node in evaluated)
         if sites.training_steps:
@@ -477,14 +477,14 @@ def site_verdicts(module, analysis, sites=None) -> dict:
     lightning = lightning_sites(module, analysis) if steps else []
     for site in reached + list(lightning):
         ts = [t for v in site.values for t in flatten_targets(v)]
-        seen = {t.verdict for t in ts if isinstance(t, Tensor)}
+        kinds = {t.verdict for t in ts if isinstance(t, Tensor)}
         if not ts:
             verdict = "unknown"
-        elif NON_SCALAR in seen:
+        elif NON_SCALAR in kinds:
             verdict = NON_SCALAR
-        elif LIKELY_NON_SCALAR in seen:
+        elif LIKELY_NON_SCALAR in kinds:
             verdict = LIKELY_NON_SCALAR
-        elif seen == {SCALAR} and all(isinstance(t, Tensor) for t in ts):
+        elif kinds == {SCALAR} and all(isinstance(t, Tensor) for t in ts):
             verdict = SCALAR
         else:
             verdict = "unknown"
