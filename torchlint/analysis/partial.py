@@ -210,7 +210,6 @@ class _Scan:
         st.zeroish = any(p in words for p in _ZEROING_PARTS)
 
 
-
 def _sensitive_words(aliases: dict, words) -> set:
     """``words`` and every alias of one of them, to a fixed point."""
     out = set(words)

@@ -121,7 +121,7 @@ class Link:
         imports, or relative ones).  Most files need nothing: their sites are known, or they have none.
         ``sites``, the file's site summary (analysis/sites.py) when the engine has it, spares walking the tree."""
         if sites is not None and not (sites.relative_import or any(
-                self.finder.find(top) is not None for top in sorted(sites.imports))):
+                self._in_project(top) for top in sorted(sites.imports))):
             return False
         verdicts = site_verdicts(module, analysis, sites)
         unknown = [site for site, v in verdicts.items() if v == "unknown"]
@@ -155,6 +155,13 @@ class Link:
         """True while the checked file's own code runs in a function outside :attr:`roots`."""
         return not self.active and not self.in_foreign and not self.loading
 
+    def _in_project(self, top: str) -> bool:
+        """Is ``top`` (the first part of a dotted name) a module or package of the project?  (Memoised per file.)"""
+        found = self._top.get(top)
+        if found is None:
+            found = self._top[top] = self.finder.find(top) is not None
+        return found
+
     def _imports_project(self, module) -> bool:
         import libcst as cst
 
@@ -164,10 +171,10 @@ class Link:
             if isinstance(node, cst.ImportFrom):
                 if node.relative:
                     return True
-                if node.module is not None and self.finder.find(dotted(node.module).split(".")[0]) is not None:
+                if node.module is not None and self._in_project(dotted(node.module).split(".")[0]):
                     return True
             elif isinstance(node, cst.Import):
-                if any(self.finder.find(dotted(a.name).split(".")[0]) is not None for a in node.names):
+                if any(self._in_project(dotted(a.name).split(".")[0]) for a in node.names):
                     return True
         return False
 
@@ -248,11 +255,7 @@ class Link:
         module (a module stays a lazy ``ModuleRef``); None, as outside the project, while :meth:`_quiet`."""
         if self._quiet():
             return None
-        top = qual.split(".", 1)[0]
-        in_project = self._top.get(top)
-        if in_project is None:
-            in_project = self._top[top] = self.finder.find(top) is not None
-        if not in_project:
+        if not self._in_project(qual.split(".", 1)[0]):
             return None
         if self.finder.find(qual) is not None:
             return None  # a module or package: its attributes are resolved one at a time
